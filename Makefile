@@ -1,0 +1,47 @@
+# CrampTrack. `make run` runs the whole system on embedded defaults; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+# Tests use this machine's PostgreSQL and Redis unless told otherwise.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run demo test lint bench-api clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+.env:
+	sed "s|^SECRET_KEY=.*|SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')|" .env.example > .env
+
+## run: install, migrate and start web + Celery worker + beat (Procfile) on embedded defaults
+run: $(BIN)/.installed .env
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	@echo "CrampTrack is starting at http://localhost:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	$(BIN)/honcho start --port $(PORT)
+
+## demo: like run, with a demo patient and clinician (printed logins)
+demo: $(BIN)/.installed .env
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	$(MAKE) run
+
+## test: the whole suite on PostgreSQL + Redis, then the static checks
+test: $(BIN)/.installed
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	SECRET_KEY=test-only-secret DEBUG=0 CELERY_TASK_ALWAYS_EAGER=0 \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) var

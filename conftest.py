@@ -1,0 +1,69 @@
+"""Shared test fixtures. The suite runs against the real PostgreSQL and Redis
+named by DATABASE_URL and REDIS_URL and stops at once if either is missing."""
+
+import pytest
+import redis
+from django.conf import settings
+from rest_framework.test import APIClient
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        pytest.exit(f"The tests need PostgreSQL (DATABASE_URL); settings point at {engine}.", returncode=3)
+    if not settings.REDIS_URL:
+        pytest.exit("The tests need Redis: set REDIS_URL.", returncode=3)
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        pytest.exit(f"Redis at {settings.REDIS_URL} is unreachable: {error}", returncode=3)
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    try:
+        psycopg.connect(
+            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"], dbname="postgres",
+            connect_timeout=3,
+        ).close()
+    except psycopg.Error as error:
+        pytest.exit(f"PostgreSQL at {db['HOST']}:{db['PORT']} is unreachable: {error}", returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings, tmp_path):
+    # The manifest storage needs collectstatic; tests render templates without it.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def make_user(email, zone="Europe/London", role="patient"):
+    from accounts.models import User
+
+    user = User.objects.create_user(email=email, password="correct horse battery", role=role)
+    user.profile.timezone = zone
+    user.profile.save()
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice@example.org")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob@example.org", zone="America/New_York")
+
+
+@pytest.fixture
+def alice_api(alice):
+    client = APIClient()
+    client.force_authenticate(alice)
+    return client
+
+
+@pytest.fixture
+def bob_api(bob):
+    client = APIClient()
+    client.force_authenticate(bob)
+    return client

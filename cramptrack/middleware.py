@@ -1,0 +1,26 @@
+"""Request middleware shared by every app."""
+
+from django.conf import settings
+from django.http import JsonResponse
+
+
+class BodySizeLimitMiddleware:
+    """Refuse oversized bodies before anything reads them (DRF's parsers read
+    the raw stream, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not cover JSON)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.API_MAX_BODY_BYTES
+        if request.path.startswith("/api/v1/import"):
+            limit = settings.IMPORT_MAX_BODY_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Content-Length is not a number."}, status=400)
+        if length > limit:
+            return JsonResponse(
+                {"detail": f"Request body is {length} bytes; the limit here is {limit} bytes."}, status=413
+            )
+        return self.get_response(request)

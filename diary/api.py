@@ -1,0 +1,296 @@
+"""The diary REST API under /api/v1/: every queryset starts from request.user."""
+
+from datetime import date
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from knox.models import AuthToken
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import exporter, importer
+from .models import CheckIn, DoseChange, Episode, MedicationCourse
+from .recording import SYNC_MAX_RECORDS, Conflict, create_once, sync_records, upsert_checkin
+from .serializers import (
+    CheckInSerializer,
+    EpisodeSerializer,
+    MedicationCourseSerializer,
+    ProfileSerializer,
+    StandaloneDoseChangeSerializer,
+)
+
+
+def conflict_response(conflict: Conflict, serializer_class) -> Response:
+    return Response(
+        {
+            "detail": "A record with this id already exists with different content.",
+            "differs": conflict.fields,
+            "stored": serializer_class(conflict.stored).data,
+        },
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+class DateRangeFilter(filters.FilterSet):
+    """`since` and `until` are inclusive local dates (the night for episodes)."""
+
+    since = filters.DateFilter(method="filter_since")
+    until = filters.DateFilter(method="filter_until")
+    date_field = "date"
+
+    def filter_since(self, queryset, name, value):
+        return queryset.filter(**{f"{self.date_field}__gte": value})
+
+    def filter_until(self, queryset, name, value):
+        return queryset.filter(**{f"{self.date_field}__lte": value})
+
+    def is_valid(self):
+        valid = super().is_valid()
+        since, until = self.form.cleaned_data.get("since"), self.form.cleaned_data.get("until")
+        if valid and since and until and since > until:
+            self.form.add_error("until", "`until` is before `since`.")
+            return False
+        return valid
+
+
+class EpisodeFilter(DateRangeFilter):
+    date_field = "night"
+
+    class Meta:
+        model = Episode
+        fields = ["muscle", "side"]
+
+
+class CheckInFilter(DateRangeFilter):
+    class Meta:
+        model = CheckIn
+        fields: list[str] = []
+
+
+class MedicationFilter(DateRangeFilter):
+    date_field = "started_on"
+
+    class Meta:
+        model = MedicationCourse
+        fields = ["drug_class"]
+
+
+class IdempotentCreateMixin:
+    """POST with a known uuid returns the stored row (200) or 409 if the body differs."""
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            instance, created = create_once(serializer, self.get_queryset(), **self.save_kwargs())
+        except Conflict as conflict:
+            return conflict_response(conflict, type(serializer))
+        body = type(serializer)(instance, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def save_kwargs(self) -> dict:
+        return {"user": self.request.user}
+
+
+class EpisodeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Cramp episodes. `id` is the client's uuid; list filters: since, until (nights), muscle, side."""
+
+    serializer_class = EpisodeSerializer
+    filterset_class = EpisodeFilter
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self):
+        return Episode.objects.filter(user=self.request.user)
+
+
+class MedicationViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Courses of medicines, supplements and therapies."""
+
+    serializer_class = MedicationCourseSerializer
+    filterset_class = MedicationFilter
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self):
+        return MedicationCourse.objects.filter(user=self.request.user).prefetch_related("dose_changes")
+
+
+class DoseChangeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Dose changes; `medication` must be one of your own courses."""
+
+    serializer_class = StandaloneDoseChangeSerializer
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self):
+        return DoseChange.objects.filter(course__user=self.request.user).select_related("course")
+
+    def save_kwargs(self) -> dict:
+        return {}
+
+
+@extend_schema(parameters=[OpenApiParameter("date", str, OpenApiParameter.PATH, description="YYYY-MM-DD")])
+class CheckInViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Check-ins, one per local date. POST, PUT and PATCH all upsert by date."""
+
+    serializer_class = CheckInSerializer
+    filterset_class = CheckInFilter
+    lookup_field = "date"
+    lookup_value_regex = r"\d{4}-\d{2}-\d{2}"
+
+    def get_queryset(self):
+        return CheckIn.objects.filter(user=self.request.user)
+
+    def get_object(self):
+        try:
+            date.fromisoformat(self.kwargs["date"])
+        except ValueError:
+            raise Http404 from None  # 2026-02-30 matches the URL pattern but is no date
+        return super().get_object()
+
+    def create(self, request, *args, **kwargs):
+        return self._upsert(request.data, partial=True)
+
+    def update(self, request, *args, **kwargs):
+        return self._upsert({**request.data, "date": kwargs["date"]}, partial=False)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self._upsert({**request.data, "date": kwargs["date"]}, partial=True)
+
+    def _upsert(self, data, partial):
+        if not isinstance(data, dict):
+            raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        try:
+            row, created = upsert_checkin(self.request.user, data, partial=partial)
+        except Conflict as conflict:
+            return conflict_response(conflict, CheckInSerializer)
+        return Response(CheckInSerializer(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class MeView(APIView):
+    """Your profile. DELETE erases your account and your whole diary (send your password)."""
+
+    serializer_class = ProfileSerializer
+
+    def get(self, request):
+        return Response(ProfileSerializer(request.user.profile).data)
+
+    def patch(self, request):
+        serializer = ProfileSerializer(request.user.profile, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+
+    def put(self, request):
+        serializer = ProfileSerializer(request.user.profile, data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+
+    @extend_schema(request=inline_serializer("DeleteAccount", {"password": serializers.CharField()}), responses={204: None})
+    def delete(self, request):
+        password = request.data.get("password", "") if isinstance(request.data, dict) else ""
+        if not request.user.check_password(password):
+            raise ValidationError({"password": ["Enter your password to delete your account."]})
+        with transaction.atomic():
+            request.user.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SyncRecordSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["episode", "checkin"])
+    data = serializers.DictField()
+
+
+class SyncResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    type = serializers.CharField()
+    id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "unchanged", "updated", "conflict", "invalid"])
+    errors = serializers.DictField()
+
+
+class SyncView(APIView):
+    """Bulk offline sync: up to 500 records, each applied or refused on its own."""
+
+    @extend_schema(
+        request=inline_serializer("SyncRequest", {"records": SyncRecordSerializer(many=True)}),
+        responses=inline_serializer("SyncResponse", {"results": SyncResultSerializer(many=True)}),
+    )
+    def post(self, request):
+        records = request.data.get("records") if isinstance(request.data, dict) else None
+        if not isinstance(records, list):
+            raise ValidationError({"records": ["Send a list of records."]})
+        if len(records) > SYNC_MAX_RECORDS:
+            raise ValidationError({"records": [f"At most {SYNC_MAX_RECORDS} records per request; got {len(records)}."]})
+        results = sync_records(request.user, records)
+        body = [
+            {"index": r.index, "type": r.type, "id": r.id, "status": r.status, "errors": r.errors} for r in results
+        ]
+        return Response({"results": body})
+
+
+class ExportView(APIView):
+    """Your whole diary: `?format=json` (default) or `?format=csv` (a zip of CSV files)."""
+
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["json", "csv"])], responses={200: None})
+    def get(self, request):
+        stamp = date.today().isoformat()
+        if request.query_params.get("format") == "csv":
+            response = HttpResponse(exporter.csv_zip(request.user), content_type="application/zip")
+            response["Content-Disposition"] = f'attachment; filename="cramptrack-{stamp}.zip"'
+            return response
+        response = HttpResponse(exporter.json_bytes(request.user), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="cramptrack-{stamp}.json"'
+        return response
+
+
+class ImportView(APIView):
+    """Upload CSV files (or a zip of them, or a JSON export): all saved, or nothing and every bad line listed."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": inline_serializer("ImportUpload", {"files": serializers.ListField(child=serializers.FileField())})},
+        responses=inline_serializer("ImportResult", {"created": serializers.DictField(), "unchanged": serializers.DictField()}),
+    )
+    def post(self, request):
+        uploads = request.FILES.getlist("files") or request.FILES.getlist("file")
+        if not uploads:
+            raise ValidationError({"files": ["Attach one or more files in the `files` field."]})
+        try:
+            sources = importer.sources_from_uploads((upload.name, upload.read()) for upload in uploads)
+            report = importer.import_sources(request.user, sources)
+        except importer.ImportFailed as failure:
+            return Response({"detail": "Nothing was imported.", "errors": failure.messages}, status=400)
+        return Response({"created": report.created, "unchanged": report.unchanged})
+
+
+class TokenView(APIView):
+    """Exchange email and password for an API token (for API clients; the PWA uses its session)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=inline_serializer("TokenRequest", {"email": serializers.EmailField(), "password": serializers.CharField()}),
+        responses=inline_serializer("TokenResponse", {"token": serializers.CharField(), "expiry": serializers.DateTimeField(allow_null=True)}),
+    )
+    def post(self, request):
+        email = request.data.get("email", "") if isinstance(request.data, dict) else ""
+        password = request.data.get("password", "") if isinstance(request.data, dict) else ""
+        user = authenticate(request, email=str(email).lower(), password=str(password))
+        if user is None:
+            raise ValidationError({"non_field_errors": ["Email or password is wrong."]})
+        instance, token = AuthToken.objects.create(user)
+        return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_201_CREATED)

@@ -1,0 +1,115 @@
+"""The whole diary out: one JSON document, or CSV files a spreadsheet opens.
+
+The CSV columns are the API's field names and are what diary.importer reads,
+so an export imports back unchanged. Times are written in the owner's zone
+with their UTC offset, so a spreadsheet shows local clock times.
+"""
+
+import csv
+import io
+import json
+import zipfile
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from .models import CheckIn, DoseChange, Episode, MedicationCourse
+from .serializers import (
+    CheckInSerializer,
+    EpisodeSerializer,
+    MedicationCourseSerializer,
+    ProfileSerializer,
+    StandaloneDoseChangeSerializer,
+)
+
+FORMAT_NAME = "cramptrack-diary"
+FORMAT_VERSION = 1
+
+
+def writable_columns(serializer_class) -> list[str]:
+    fields = serializer_class().fields
+    return [name for name, field in fields.items() if not field.read_only]
+
+
+EPISODE_COLUMNS = writable_columns(EpisodeSerializer)
+CHECKIN_COLUMNS = writable_columns(CheckInSerializer)
+MEDICATION_COLUMNS = writable_columns(MedicationCourseSerializer)
+DOSE_CHANGE_COLUMNS = writable_columns(StandaloneDoseChangeSerializer)
+
+# name of the CSV file -> (columns, serializer, queryset for a user)
+TABLES = {
+    "medications.csv": (MEDICATION_COLUMNS, MedicationCourseSerializer, lambda u: MedicationCourse.objects.filter(user=u)),
+    "dose_changes.csv": (
+        DOSE_CHANGE_COLUMNS,
+        StandaloneDoseChangeSerializer,
+        lambda u: DoseChange.objects.filter(course__user=u).select_related("course").order_by("changed_on", "uuid"),
+    ),
+    "episodes.csv": (EPISODE_COLUMNS, EpisodeSerializer, lambda u: Episode.objects.filter(user=u).order_by("started_at", "uuid")),
+    "checkins.csv": (CHECKIN_COLUMNS, CheckInSerializer, lambda u: CheckIn.objects.filter(user=u).order_by("date")),
+}
+
+
+def _local(user, rows: list[dict]) -> list[dict]:
+    zone = user.profile.zone
+    for row in rows:
+        if row.get("started_at"):
+            instant = timezone.datetime.fromisoformat(row["started_at"].replace("Z", "+00:00"))
+            row["started_at"] = instant.astimezone(zone).isoformat()
+    return rows
+
+
+def table_rows(user, name: str) -> list[dict]:
+    columns, serializer_class, queryset = TABLES[name]
+    data = serializer_class(queryset(user), many=True, context={"user": user}).data
+    return _local(user, [{column: row[column] for column in columns} for row in data])
+
+
+def csv_text(columns: list[str], rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _cell(value) for key, value in row.items()})
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
+def csv_files(user) -> dict[str, str]:
+    return {name: csv_text(TABLES[name][0], table_rows(user, name)) for name in TABLES}
+
+
+def csv_zip(user) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in csv_files(user).items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def json_document(user) -> dict:
+    profile = dict(ProfileSerializer(user.profile).data)
+    for private in ("email_verified",):
+        profile.pop(private)
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "exported_at": timezone.now().isoformat(),
+        "profile": profile,
+        "medications": table_rows(user, "medications.csv"),
+        "dose_changes": table_rows(user, "dose_changes.csv"),
+        "episodes": table_rows(user, "episodes.csv"),
+        "checkins": table_rows(user, "checkins.csv"),
+    }
+
+
+def json_bytes(user) -> bytes:
+    return json.dumps(json_document(user), cls=DjangoJSONEncoder, indent=1).encode()

@@ -1,0 +1,282 @@
+"""The whole diary in: CSV files from a spreadsheet (or an export), or a JSON export.
+
+All or nothing: every row is validated with the API's serializers inside one
+transaction, and any bad row rolls the whole import back and is reported by
+file and line number. Re-importing the same file changes nothing: rows keep
+their ids (or get one derived from their content), and a check-in is merged
+into the one already stored for its date.
+
+Columns are the API field names (see README, "Importing a spreadsheet"). Only
+the columns that identify a row are required; the rest may be left out.
+"""
+
+import csv
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from .exporter import CHECKIN_COLUMNS, DOSE_CHANGE_COLUMNS, EPISODE_COLUMNS, FORMAT_NAME, MEDICATION_COLUMNS
+from .models import CheckIn, DoseChange, Episode, MedicationCourse
+from .recording import Conflict, create_once, upsert_checkin
+from .serializers import (
+    CheckInSerializer,
+    EpisodeSerializer,
+    MedicationCourseSerializer,
+    ProfileSerializer,
+    StandaloneDoseChangeSerializer,
+)
+
+# Rows without an id get one derived from what identifies them, so importing the
+# same spreadsheet twice does not double it.
+ID_NAMESPACE = uuid.UUID("6f1d3c57-3f0e-4b7a-9a53-2d1c1d1e0c11")
+
+KINDS = {
+    # kind: (columns, required columns, key columns for derived ids)
+    "medications": (MEDICATION_COLUMNS, {"name", "drug_class", "started_on"}, ("name", "drug_class", "started_on")),
+    "dose_changes": (DOSE_CHANGE_COLUMNS, {"medication", "changed_on", "direction"}, ("medication", "changed_on")),
+    "episodes": (EPISODE_COLUMNS, {"started_at", "muscle", "side"}, ("started_at", "muscle", "side")),
+    "checkins": (CHECKIN_COLUMNS, {"date"}, ()),
+}
+ORDER = ["medications", "dose_changes", "episodes", "checkins"]
+
+TRUE = {"yes", "y", "true", "1", "x"}
+FALSE = {"no", "n", "false", "0"}
+
+
+def _boolean_fields(serializer_class) -> frozenset[str]:
+    return frozenset(name for name, f in serializer_class().fields.items() if isinstance(f, serializers.BooleanField))
+
+
+BOOLEAN_FIELDS = {
+    "episodes": _boolean_fields(EpisodeSerializer),
+    "checkins": _boolean_fields(CheckInSerializer),
+    "medications": frozenset(),
+    "dose_changes": frozenset(),
+}
+
+
+class ImportFailed(Exception):
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages[:5]))
+        self.messages = messages
+
+
+@dataclass
+class Source:
+    name: str
+    kind: str
+    rows: list[tuple[int, dict]]  # (line number, raw row)
+
+
+@dataclass
+class Report:
+    created: dict = field(default_factory=lambda: {kind: 0 for kind in ORDER})
+    unchanged: dict = field(default_factory=lambda: {kind: 0 for kind in ORDER})
+
+
+def sources_from_paths(paths: Iterable[str]) -> list[Source]:
+    files = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            files.append((path, handle.read()))
+    return sources_from_uploads(files)
+
+
+def sources_from_uploads(files: Iterable[tuple[str, bytes]]) -> list[Source]:
+    sources: list[Source] = []
+    errors: list[str] = []
+    for name, content in files:
+        if zipfile.is_zipfile(io.BytesIO(content)):
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                inner = [(f"{name}/{member}", archive.read(member)) for member in archive.namelist() if not member.endswith("/")]
+            sources.extend(sources_from_uploads(inner))
+            continue
+        try:
+            text = content.decode("utf-8-sig")  # spreadsheets often add a byte-order mark
+        except UnicodeDecodeError:
+            errors.append(f"{name}: not UTF-8 text; save the spreadsheet as 'CSV UTF-8'.")
+            continue
+        if text.lstrip().startswith("{"):
+            sources.extend(_json_sources(name, text, errors))
+        else:
+            source = _csv_source(name, text, errors)
+            if source:
+                sources.append(source)
+    if errors:
+        raise ImportFailed(errors)
+    return sources
+
+
+def _csv_source(name: str, text: str, errors: list[str]) -> Source | None:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [column.strip() for column in (reader.fieldnames or [])]
+    if not header:
+        errors.append(f"{name} line 1: the file is empty.")
+        return None
+    kind = _kind_of(header)
+    if kind is None:
+        errors.append(
+            f"{name} line 1: cannot tell what this file holds; episodes need started_at, muscle and side, "
+            "check-ins need date, medications need name, drug_class and started_on, dose changes need "
+            "medication, changed_on and direction."
+        )
+        return None
+    unknown = [column for column in header if column not in KINDS[kind][0]]
+    if unknown:
+        errors.append(f"{name} line 1: unknown column(s) {', '.join(unknown)}; allowed: {', '.join(KINDS[kind][0])}.")
+        return None
+    reader.fieldnames = header
+    rows = []
+    for row in reader:
+        if None in row:
+            errors.append(f"{name} line {reader.line_num}: more cells than columns.")
+            continue
+        if any((value or "").strip() for value in row.values()):
+            rows.append((reader.line_num, row))
+    return Source(name, kind, rows)
+
+
+def _kind_of(header: list[str]) -> str | None:
+    columns = set(header)
+    for kind in ("episodes", "dose_changes", "medications", "checkins"):
+        if KINDS[kind][1] <= columns:
+            return kind
+    return None
+
+
+def _json_sources(name: str, text: str, errors: list[str]) -> list[Source]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        errors.append(f"{name} line {error.lineno}: not valid JSON ({error.msg}).")
+        return []
+    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+        errors.append(f"{name} line 1: not a CrampTrack JSON export.")
+        return []
+    sources = []
+    for kind in ORDER:
+        rows = document.get(kind) or []
+        if not isinstance(rows, list):
+            errors.append(f"{name}: `{kind}` must be a list.")
+            continue
+        sources.append(Source(f"{name} {kind}", kind, [(i + 1, row) for i, row in enumerate(rows)]))
+    if isinstance(document.get("profile"), dict):
+        sources.append(Source(f"{name} profile", "profile", [(1, document["profile"])]))
+    return sources
+
+
+def import_sources(user, sources: list[Source]) -> Report:
+    """Validate and save every row, or raise ImportFailed and save nothing."""
+    report = Report()
+    errors: list[str] = []
+    zone = user.profile.zone
+    with transaction.atomic():
+        for kind in [*ORDER, "profile"]:
+            for source in (s for s in sources if s.kind == kind):
+                for line, raw in source.rows:
+                    try:
+                        created = _import_row(user, kind, _clean(kind, raw, zone))
+                    except ValidationError as error:
+                        errors.extend(f"{source.name} line {line}: {message}" for message in _flatten(error.detail))
+                    except Conflict as conflict:
+                        errors.append(
+                            f"{source.name} line {line}: id {conflict.stored.uuid} is already in your diary "
+                            f"with a different {', '.join(conflict.fields)}."
+                        )
+                    else:
+                        if kind != "profile":
+                            (report.created if created else report.unchanged)[kind] += 1
+        if errors:
+            transaction.set_rollback(True)
+    if errors:
+        raise ImportFailed(errors)
+    return report
+
+
+SERIALIZERS = {
+    "medications": (MedicationCourseSerializer, lambda u: MedicationCourse.objects.filter(user=u)),
+    "dose_changes": (StandaloneDoseChangeSerializer, lambda u: DoseChange.objects.filter(course__user=u)),
+    "episodes": (EpisodeSerializer, lambda u: Episode.objects.filter(user=u)),
+}
+
+
+def _import_row(user, kind: str, data: dict) -> bool:
+    if kind == "checkins":
+        stored = CheckIn.objects.filter(user=user, date=data.get("date")).first()
+        before = CheckIn.objects.filter(pk=stored.pk).values().first() if stored else None
+        row, created = upsert_checkin(user, data)
+        after = CheckIn.objects.filter(pk=row.pk).values().first()
+        return created or _changed(before, after)
+    if kind == "profile":
+        serializer = ProfileSerializer(user.profile, data=data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return False
+    serializer_class, scope = SERIALIZERS[kind]
+    serializer = serializer_class(data=data, context={"user": user})
+    serializer.is_valid(raise_exception=True)
+    save_kwargs = {} if kind == "dose_changes" else {"user": user}
+    _, created = create_once(serializer, scope(user), **save_kwargs)
+    return created
+
+
+def _changed(before: dict | None, after: dict | None) -> bool:
+    ignore = {"updated_at"}
+    return {k: v for k, v in (before or {}).items() if k not in ignore} != {
+        k: v for k, v in (after or {}).items() if k not in ignore
+    }
+
+
+def _clean(kind: str, raw: dict, zone) -> dict:
+    """Spreadsheet cells to API values: blanks dropped, yes/no booleans, local times made aware."""
+    if kind == "profile":
+        return raw
+    data = {}
+    for key, value in raw.items():
+        if isinstance(value, str):
+            value = value.strip()
+            if value == "":
+                continue
+            if key in BOOLEAN_FIELDS[kind] and value.lower() in TRUE | FALSE:
+                value = value.lower() in TRUE
+        if value is None:
+            continue
+        data[key] = value
+    if kind == "episodes" and isinstance(data.get("started_at"), str):
+        data["started_at"] = _aware(data["started_at"], zone)
+    if not data.get("id") and KINDS[kind][2]:
+        key = "|".join(str(data.get(column, "")) for column in KINDS[kind][2])
+        data["id"] = str(uuid.uuid5(ID_NAMESPACE, f"{kind}|{key}"))
+    return data
+
+
+def _aware(text: str, zone) -> str:
+    """A time without an offset is the diary owner's local clock time."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text  # the serializer reports the format error
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=zone)
+    return moment.isoformat()
+
+
+def _flatten(detail, prefix: str = "") -> list[str]:
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            label = "" if key == "non_field_errors" else f"{key}: "
+            out.extend(_flatten(value, prefix + label))
+        return out
+    if isinstance(detail, list):
+        return [message for item in detail for message in _flatten(item, prefix)]
+    return [f"{prefix}{detail}"]

@@ -1,0 +1,38 @@
+"""The one place that turns instants into a person's local diary dates.
+
+The night is the unit of analysis: "night of D" runs from D 12:00 to D+1 12:00
+in the person's own time zone, so a cramp at 03:00 on the 5th belongs to the
+night of the 4th, together with the context of day 4 (exercise, fluids...).
+"""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.utils import timezone
+
+NIGHT_STARTS = time(12, 0)
+
+_ZONES = frozenset(available_timezones())
+
+
+def is_valid_zone(name: str) -> bool:
+    return name in _ZONES
+
+
+def night_of(instant: datetime, zone: ZoneInfo) -> date:
+    """The local date D whose night (D 12:00 to D+1 12:00) contains `instant`."""
+    local = instant.astimezone(zone)
+    if local.time() < NIGHT_STARTS:
+        return local.date() - timedelta(days=1)
+    return local.date()
+
+
+def night_bounds(night: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The aware start and end of the night of `night`; 24 h, or 23/25 h across DST."""
+    start = datetime.combine(night, NIGHT_STARTS, tzinfo=zone)
+    end = datetime.combine(night + timedelta(days=1), NIGHT_STARTS, tzinfo=zone)
+    return start, end
+
+
+def local_today(zone: ZoneInfo) -> date:
+    return timezone.now().astimezone(zone).date()

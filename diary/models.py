@@ -1,0 +1,291 @@
+"""The diary: cramp episodes, nightly check-ins, medication courses and the profile.
+
+Rows that a phone may create offline carry a client-generated `uuid`, unique per
+owner, so a retried sync can never create a duplicate. Internal primary keys
+never leave the server; the API addresses rows by `uuid` (or check-ins by date).
+"""
+
+import uuid
+from datetime import date
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from . import choices
+from .localtime import is_valid_zone, night_of
+
+
+def validate_zone(value: str) -> None:
+    if not is_valid_zone(value):
+        raise ValidationError(f'"{value}" is not an IANA time zone name (for example "Europe/London").')
+
+
+def zero_to_ten():
+    return [MinValueValidator(0), MaxValueValidator(10)]
+
+
+class Profile(models.Model):
+    """Who the diary belongs to: time zone, the context the analysis needs, email choices."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_zone])
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    sex = models.CharField(max_length=8, choices=choices.Sex.choices, blank=True)
+    pregnant = models.BooleanField(default=False)
+    due_date = models.DateField(null=True, blank=True)
+    postmenopausal = models.BooleanField(default=False)
+
+    # Conditions that change what the analysis may suggest (triggers.md 2A, 4.3).
+    has_diabetes = models.BooleanField(default=False)
+    has_thyroid_disease = models.BooleanField(default=False)
+    has_pad = models.BooleanField("peripheral arterial disease", default=False)
+    has_lumbar_stenosis_or_disc = models.BooleanField(default=False)
+    has_liver_disease = models.BooleanField(default=False)
+    has_kidney_disease = models.BooleanField(default=False)
+    has_heart_failure = models.BooleanField(default=False)
+    has_neurological_disease = models.BooleanField(default=False)
+    on_fluid_restriction = models.BooleanField(default=False)
+
+    # Weekly pattern email: local weekday (0 = Monday) and hour in `timezone`.
+    digest_enabled = models.BooleanField(default=True)
+    digest_weekday = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(6)])
+    digest_hour = models.PositiveSmallIntegerField(default=8, validators=[MaxValueValidator(23)])
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"profile of {self.user}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Episode(models.Model):
+    """One cramp. Minimal at 3 a.m. (when, muscle, side); details may follow."""
+
+    uuid = models.UUIDField(default=uuid.uuid4)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="episodes")
+    started_at = models.DateTimeField()
+    time_approximate = models.BooleanField(default=False)
+    # Derived from started_at in the owner's zone on save; see diary.localtime.
+    night = models.DateField(editable=False)
+    muscle = models.CharField(max_length=16, choices=choices.Muscle.choices)
+    side = models.CharField(max_length=8, choices=choices.Side.choices)
+    duration_minutes = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(180)],
+    )
+    severity = models.PositiveSmallIntegerField(null=True, blank=True, validators=zero_to_ten())
+    context = models.CharField(max_length=20, choices=choices.OnsetContext.choices, blank=True)
+    hard_knot = models.BooleanField(null=True, blank=True)
+    relief = models.CharField(max_length=16, choices=choices.Relief.choices, blank=True)
+    soreness_hours = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(72)],
+    )
+
+    # The red-flag checklist (triggers.md 4.1); each box is a report, unticked is "not reported".
+    numbness_tingling = models.BooleanField("numbness or tingling in the leg or foot", default=False)
+    tingling_mouth_fingers = models.BooleanField("tingling around the mouth or in the fingers", default=False)
+    weakness = models.BooleanField(default=False)
+    calf_swelling = models.BooleanField("calf swelling, redness or warmth", default=False)
+    pain_between_cramps = models.BooleanField("pain that stays between cramps", default=False)
+    back_pain_radiating = models.BooleanField("back pain radiating down the leg", default=False)
+    foot_pale_cold = models.BooleanField("foot pale, blue or cold at rest", default=False)
+    walking_pain_relief = models.CharField(max_length=20, choices=choices.WalkingPainRelief.choices, blank=True)
+    saddle_numbness = models.BooleanField("saddle numbness or new bladder/bowel change", default=False)
+    dark_urine = models.BooleanField(default=False)
+    breathless_chest_pain = models.BooleanField("breathlessness or chest pain", default=False)
+    urge_to_move = models.BooleanField("an urge to move that eased by moving", default=False)
+    spread_beyond_legs = models.BooleanField("cramps spreading to arms or trunk", default=False)
+
+    notes = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "uuid"], name="episode_uuid_unique_per_user"),
+            models.CheckConstraint(
+                condition=Q(severity__isnull=True) | Q(severity__lte=10), name="episode_severity_0_10"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True)
+                | (Q(duration_minutes__gte=0) & Q(duration_minutes__lte=180)),
+                name="episode_duration_0_180",
+            ),
+        ]
+        indexes = [
+            # Date-range lists, per-night aggregation in insights, the calendar.
+            models.Index(fields=["user", "night"], name="episode_user_night"),
+            # The newest-first list.
+            models.Index(fields=["user", "-started_at"], name="episode_user_started"),
+        ]
+
+    def __str__(self):
+        return f"{self.side} {self.muscle} cramp at {self.started_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        self.night = night_of(self.started_at, self.user.profile.zone)
+        super().save(*args, **kwargs)
+        correct_no_cramp_answers(self.user_id, {self.night})
+
+    @property
+    def red_flags(self) -> list[str]:
+        names = [
+            "numbness_tingling",
+            "tingling_mouth_fingers",
+            "weakness",
+            "calf_swelling",
+            "pain_between_cramps",
+            "back_pain_radiating",
+            "foot_pale_cold",
+            "saddle_numbness",
+            "dark_urine",
+            "breathless_chest_pain",
+        ]
+        flags = [name for name in names if getattr(self, name)]
+        if self.walking_pain_relief:
+            flags.append("walking_pain_relief")
+        return flags
+
+
+def correct_no_cramp_answers(user_id: int, nights: set[date]) -> None:
+    """An episode is a positive fact: a "no cramps" answer for its night is corrected."""
+    if nights:
+        CheckIn.objects.filter(user_id=user_id, date__in=nights, no_cramps=True).update(no_cramps=False)
+
+
+class CheckIn(models.Model):
+    """Day D's context and what happened in the night that follows it.
+
+    `no_cramps` makes a cramp-free night a fact: True = "no cramps that night",
+    False = "I had cramps", None = not answered yet (the night stays missing
+    unless an episode was logged). Every context field is nullable so that
+    "not recorded" is never read as "no".
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins")
+    date = models.DateField()
+    no_cramps = models.BooleanField(null=True, blank=True)
+
+    bedtime = models.TimeField(null=True, blank=True)
+    wake_time = models.TimeField(null=True, blank=True)
+    exercise_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(24 * 60)]
+    )
+    exercise_intensity = models.PositiveSmallIntegerField(null=True, blank=True, validators=zero_to_ten())
+    harder_than_usual = models.BooleanField(null=True, blank=True)
+    steps = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(150_000)])
+    fluids_cups = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(40)],
+    )
+    heavy_sweating = models.BooleanField(null=True, blank=True)
+    vomiting_diarrhoea = models.BooleanField(null=True, blank=True)
+    feet_cold = models.BooleanField("feet cold or uncovered at bedtime", null=True, blank=True)
+    hours_sitting = models.DecimalField(
+        max_digits=3, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(24)]
+    )
+    hours_standing = models.DecimalField(
+        max_digits=3, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(24)]
+    )
+    long_travel = models.BooleanField("a journey over 4 hours", null=True, blank=True)
+    stress = models.PositiveSmallIntegerField(null=True, blank=True, validators=zero_to_ten())
+    sleep_hours = models.DecimalField(
+        max_digits=3, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(24)]
+    )
+    sleep_disturbance = models.PositiveSmallIntegerField(null=True, blank=True, validators=zero_to_ten())
+    stretched_before_bed = models.BooleanField(null=True, blank=True)
+    notes = models.TextField(max_length=2000, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "date"], name="checkin_one_per_user_and_date"),
+            models.UniqueConstraint(fields=["user", "uuid"], name="checkin_uuid_unique_per_user"),
+        ]
+        # The (user, date) unique index serves date-range lists and the per-night panel.
+
+    def __str__(self):
+        return f"check-in for {self.date}"
+
+
+class MedicationCourse(models.Model):
+    """A course of a medicine, supplement or therapy, with start and stop dates."""
+
+    uuid = models.UUIDField(default=uuid.uuid4)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="medications")
+    name = models.CharField(max_length=120)
+    drug_class = models.CharField(max_length=32, choices=choices.DrugClass.choices)
+    dose = models.CharField(max_length=60, blank=True)
+    started_on = models.DateField()
+    stopped_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_on", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "uuid"], name="medication_uuid_unique_per_user"),
+            models.CheckConstraint(
+                condition=Q(stopped_on__isnull=True) | Q(stopped_on__gte=models.F("started_on")),
+                name="medication_stops_after_start",
+            ),
+        ]
+        indexes = [
+            # Date-range lists and the analysis' "courses started in this window".
+            models.Index(fields=["user", "started_on"], name="medication_user_started"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} from {self.started_on}"
+
+    @property
+    def kind(self) -> str:
+        return choices.course_kind(self.drug_class)
+
+    def is_active_on(self, day: date) -> bool:
+        return self.started_on <= day and (self.stopped_on is None or day <= self.stopped_on)
+
+
+class DoseChange(models.Model):
+    """A dose change within a course; an increase counts as a new exposure for R06."""
+
+    uuid = models.UUIDField(default=uuid.uuid4)
+    course = models.ForeignKey(MedicationCourse, on_delete=models.CASCADE, related_name="dose_changes")
+    changed_on = models.DateField()
+    direction = models.CharField(max_length=10, choices=choices.DoseDirection.choices)
+    dose = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["changed_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "uuid"], name="dose_change_uuid_unique_per_course"),
+        ]
+
+    def __str__(self):
+        return f"{self.direction} on {self.changed_on}"

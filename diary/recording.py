@@ -1,0 +1,198 @@
+"""How diary rows are written: idempotent creates, check-in upserts, bulk sync.
+
+The API views, the bulk sync endpoint and the importer all write through here,
+so the same client uuid means the same row whichever door it came in by.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model, QuerySet
+
+from .localtime import night_of
+from .models import CheckIn, Episode, correct_no_cramp_answers
+from .serializers import CheckInSerializer, EpisodeSerializer
+
+SYNC_MAX_RECORDS = 500
+
+# Fields that a client never sends and so never make two bodies differ.
+_NOT_COMPARED = {"id", "uuid", "user", "night", "created_at", "updated_at"}
+
+
+class Conflict(Exception):
+    """The uuid exists with different content; the stored row wins until the client decides."""
+
+    def __init__(self, stored: Model, fields: list[str]):
+        super().__init__(f"stored row differs in {', '.join(fields)}")
+        self.stored = stored
+        self.fields = fields
+
+
+def differing_fields(stored: Model, validated: dict[str, Any]) -> list[str]:
+    """Fields where a new body (with model defaults for what it omits) differs from the stored row."""
+    candidate = type(stored)(**validated)
+    names = []
+    for model_field in stored._meta.concrete_fields:
+        name = model_field.attname
+        if model_field.name in _NOT_COMPARED or model_field.primary_key or not model_field.editable:
+            continue
+        if model_field.name == "course" and "course" not in validated:
+            continue
+        if getattr(candidate, name) != getattr(stored, name):
+            names.append(model_field.name)
+    return names
+
+
+def create_once(serializer, scope: QuerySet, **save_kwargs) -> tuple[Model, bool]:
+    """Save a validated serializer's row unless its uuid is already in `scope`.
+
+    Returns (row, created). The same uuid with the same body returns the stored
+    row; with a different body it raises Conflict. A concurrent identical
+    request loses the race at the unique constraint and gets the stored row.
+    """
+    uid = serializer.validated_data.get("uuid")
+    if uid is not None:
+        stored = scope.filter(uuid=uid).first()
+        if stored is not None:
+            return _same_or_conflict(stored, serializer.validated_data), False
+    try:
+        with transaction.atomic():
+            return serializer.save(**save_kwargs), True
+    except IntegrityError:
+        stored = scope.filter(uuid=uid).first() if uid is not None else None
+        if stored is None:
+            raise
+        return _same_or_conflict(stored, serializer.validated_data), False
+
+
+def _same_or_conflict(stored: Model, validated: dict) -> Model:
+    fields = differing_fields(stored, validated)
+    if fields:
+        raise Conflict(stored, fields)
+    return stored
+
+
+def upsert_checkin(user, data: dict, *, partial: bool = True) -> tuple[CheckIn, bool]:
+    """Create or update the check-in for data["date"]; returns (row, created).
+
+    Partial upserts merge the given fields (the morning "none" and the evening
+    context may come from different devices); a full one resets omitted fields.
+    `data` is raw client data; validation errors raise DRF's ValidationError.
+    """
+    day = data.get("date")
+    with transaction.atomic():
+        stored = CheckIn.objects.select_for_update().filter(user=user, date=day).first() if day else None
+        serializer = CheckInSerializer(stored, data=data, partial=partial and stored is not None, context={"user": user})
+        serializer.is_valid(raise_exception=True)
+        uid = serializer.validated_data.get("uuid")
+        if stored is not None and uid is not None and uid != stored.uuid:
+            # The client made its own row for a date that already has one: merge into the stored row.
+            serializer.validated_data.pop("uuid")
+        elif stored is None and uid is not None:
+            other = CheckIn.objects.filter(user=user, uuid=uid).first()
+            if other is not None:
+                raise Conflict(other, ["date"])
+        return serializer.save(user=user), stored is None
+
+
+@dataclass
+class SyncResult:
+    index: int
+    type: str
+    id: str | None
+    status: str  # created | unchanged | updated | conflict | invalid
+    errors: dict = field(default_factory=dict)
+    record: dict | None = None
+
+
+def sync_records(user, records: list[dict]) -> list[SyncResult]:
+    """Apply a batch of offline records; each one succeeds or fails on its own.
+
+    Episodes are validated one by one, then looked up and inserted in bulk
+    (one query each), which is what makes a 100-record sync cheap.
+    """
+    results: list[SyncResult | None] = [None] * len(records)
+    new_episodes: list[tuple[int, EpisodeSerializer]] = []
+
+    for index, record in enumerate(records):
+        kind = record.get("type") if isinstance(record, dict) else None
+        data = record.get("data") if isinstance(record, dict) else None
+        raw_id = data.get("id") if isinstance(data, dict) else None
+        if kind not in ("episode", "checkin") or not isinstance(data, dict):
+            results[index] = SyncResult(
+                index, str(kind), raw_id, "invalid", {"type": 'Each record needs "type" (episode or checkin) and "data".'}
+            )
+            continue
+        if kind == "checkin":
+            results[index] = _sync_checkin(user, index, data)
+            continue
+        if not raw_id:
+            results[index] = SyncResult(index, kind, None, "invalid", {"id": "Offline records need a client uuid."})
+            continue
+        serializer = EpisodeSerializer(data=data, context={"user": user})
+        if serializer.is_valid():
+            new_episodes.append((index, serializer))
+        else:
+            results[index] = SyncResult(index, kind, str(raw_id), "invalid", serializer.errors)
+
+    for index, result in _sync_episodes(user, new_episodes):
+        results[index] = result
+    return results  # type: ignore[return-value]
+
+
+def _sync_checkin(user, index: int, data: dict) -> SyncResult:
+    from rest_framework.exceptions import ValidationError
+
+    try:
+        row, created = upsert_checkin(user, data)
+    except ValidationError as error:
+        return SyncResult(index, "checkin", data.get("id"), "invalid", error.detail)
+    except Conflict:
+        return SyncResult(index, "checkin", data.get("id"), "conflict", {"id": "This id belongs to another date."})
+    return SyncResult(index, "checkin", str(row.uuid), "created" if created else "updated")
+
+
+def _sync_episodes(user, batch: list[tuple[int, EpisodeSerializer]]):
+    if not batch:
+        return
+    zone = user.profile.zone
+    scope = Episode.objects.filter(user=user)
+    stored = {row.uuid: row for row in scope.filter(uuid__in=[s.validated_data["uuid"] for _, s in batch])}
+    to_insert: list[tuple[int, Episode]] = []
+    seen: dict = {}
+    for index, serializer in batch:
+        uid = serializer.validated_data["uuid"]
+        existing = stored.get(uid) or seen.get(uid)
+        if existing is not None:
+            fields = differing_fields(existing, serializer.validated_data)
+            status = "conflict" if fields else "unchanged"
+            errors = {name: "differs from the stored episode" for name in fields}
+            yield index, SyncResult(index, "episode", str(uid), status, errors)
+            continue
+        episode = Episode(user=user, **serializer.validated_data)
+        episode.night = night_of(episode.started_at, zone)
+        seen[uid] = episode
+        to_insert.append((index, episode))
+
+    batch_by_index = dict(batch)
+    try:
+        with transaction.atomic():
+            Episode.objects.bulk_create([episode for _, episode in to_insert])
+            correct_no_cramp_answers(user.pk, {episode.night for _, episode in to_insert})
+        for index, episode in to_insert:
+            yield index, SyncResult(index, "episode", str(episode.uuid), "created")
+    except IntegrityError:
+        # A concurrent sync inserted some of these: fall back to one savepoint each.
+        for index, episode in to_insert:
+            try:
+                with transaction.atomic():
+                    episode.pk = None
+                    episode.save()
+                yield index, SyncResult(index, "episode", str(episode.uuid), "created")
+            except IntegrityError:
+                stored_row = scope.get(uuid=episode.uuid)
+                validated = dict(batch_by_index[index].validated_data)
+                fields = differing_fields(stored_row, validated)
+                status = "conflict" if fields else "unchanged"
+                yield index, SyncResult(index, "episode", str(episode.uuid), status)

@@ -1,0 +1,295 @@
+"""Validation and representation of diary rows for the API, sync and import.
+
+Field names here are the public contract: the API, the CSV columns and the
+JSON export all use them.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import serializers
+
+from .localtime import is_valid_zone, local_today, night_of
+from .models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
+
+EARLIEST_DATE = timezone.datetime(1950, 1, 1).date()
+
+
+def list_allowed_choices(serializer: serializers.Serializer) -> None:
+    """Make an unknown choice's error name the allowed values."""
+    for field in serializer.fields.values():
+        if isinstance(field, serializers.ChoiceField):
+            allowed = ", ".join(str(key) for key in field.choices if key != "")
+            field.error_messages["invalid_choice"] = f'"{{input}}" is not a valid choice. Allowed: {allowed}.'
+
+
+class DiarySerializer(serializers.ModelSerializer):
+    """Base for owned rows: `id` is the row's client-generated uuid."""
+
+    id = serializers.UUIDField(source="uuid", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        list_allowed_choices(self)
+
+    @property
+    def owner(self):
+        return self.context["user"] if "user" in self.context else self.context["request"].user
+
+
+def reject_far_past(day):
+    if day < EARLIEST_DATE:
+        raise serializers.ValidationError(f"Dates before {EARLIEST_DATE.isoformat()} are not accepted.")
+
+
+class EpisodeSerializer(DiarySerializer):
+    night = serializers.DateField(read_only=True)
+    red_flags = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Episode
+        fields = [
+            "id",
+            "started_at",
+            "time_approximate",
+            "night",
+            "muscle",
+            "side",
+            "duration_minutes",
+            "severity",
+            "context",
+            "hard_knot",
+            "relief",
+            "soreness_hours",
+            "numbness_tingling",
+            "tingling_mouth_fingers",
+            "weakness",
+            "calf_swelling",
+            "pain_between_cramps",
+            "back_pain_radiating",
+            "foot_pale_cold",
+            "walking_pain_relief",
+            "saddle_numbness",
+            "dark_urine",
+            "breathless_chest_pain",
+            "urge_to_move",
+            "spread_beyond_legs",
+            "notes",
+            "red_flags",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate_started_at(self, value):
+        latest = timezone.now() + timedelta(minutes=settings.CLOCK_SKEW_MINUTES)
+        if value > latest:
+            raise serializers.ValidationError("The start time is in the future. Check the date and your phone's clock.")
+        reject_far_past(value.date())
+        return value
+
+
+class CheckInSerializer(DiarySerializer):
+    class Meta:
+        model = CheckIn
+        fields = [
+            "id",
+            "date",
+            "no_cramps",
+            "bedtime",
+            "wake_time",
+            "exercise_minutes",
+            "exercise_intensity",
+            "harder_than_usual",
+            "steps",
+            "fluids_cups",
+            "heavy_sweating",
+            "vomiting_diarrhoea",
+            "feet_cold",
+            "hours_sitting",
+            "hours_standing",
+            "long_travel",
+            "stress",
+            "sleep_hours",
+            "sleep_disturbance",
+            "stretched_before_bed",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # Uniqueness of (user, date) is checked in validate(), scoped to the owner.
+        validators: list = []
+
+    def validate_date(self, value):
+        reject_far_past(value)
+        # The night of D ends at D+1 noon, so a morning check-in is for yesterday;
+        # today is allowed for the evening's context.
+        if value > local_today(self.owner.profile.zone):
+            raise serializers.ValidationError("This date is in the future in your time zone.")
+        return value
+
+    def validate(self, attrs):
+        sitting = self._value(attrs, "hours_sitting")
+        standing = self._value(attrs, "hours_standing")
+        if sitting is not None and standing is not None and sitting + standing > 24:
+            raise serializers.ValidationError({"hours_standing": "Hours sitting and standing add up to more than 24."})
+        if self._value(attrs, "no_cramps") is True:
+            day = self._value(attrs, "date")
+            logged = Episode.objects.filter(user=self.owner, night=day).count()
+            if logged:
+                raise serializers.ValidationError(
+                    {"no_cramps": f"You logged {logged} cramp(s) that night; delete them first or answer 'yes'."}
+                )
+        return attrs
+
+    def _value(self, attrs, name):
+        if name in attrs:
+            return attrs[name]
+        return getattr(self.instance, name, None) if self.instance is not None else None
+
+
+class DoseChangeSerializer(DiarySerializer):
+    class Meta:
+        model = DoseChange
+        fields = ["id", "changed_on", "direction", "dose"]
+
+    def validate_changed_on(self, value):
+        reject_far_past(value)
+        return value
+
+
+class OwnedCourseField(serializers.SlugRelatedField):
+    """A writable reference to one of the requesting user's own medication courses."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="uuid", **kwargs)
+
+    def get_queryset(self):
+        owner = self.context["user"] if "user" in self.context else self.context["request"].user
+        return MedicationCourse.objects.filter(user=owner)
+
+
+class StandaloneDoseChangeSerializer(DoseChangeSerializer):
+    medication = OwnedCourseField(source="course")
+
+    class Meta(DoseChangeSerializer.Meta):
+        fields = ["id", "medication", "changed_on", "direction", "dose"]
+
+    def validate(self, attrs):
+        course = attrs.get("course") or getattr(self.instance, "course", None)
+        changed_on = attrs.get("changed_on") or getattr(self.instance, "changed_on", None)
+        if course and changed_on and changed_on < course.started_on:
+            raise serializers.ValidationError({"changed_on": "A dose change cannot come before the course started."})
+        return attrs
+
+
+class MedicationCourseSerializer(DiarySerializer):
+    kind = serializers.CharField(read_only=True)
+    dose_changes = DoseChangeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = MedicationCourse
+        fields = [
+            "id",
+            "name",
+            "drug_class",
+            "kind",
+            "dose",
+            "started_on",
+            "stopped_on",
+            "notes",
+            "dose_changes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate_started_on(self, value):
+        reject_far_past(value)
+        return value
+
+    def validate(self, attrs):
+        started = attrs.get("started_on", getattr(self.instance, "started_on", None))
+        stopped = attrs.get("stopped_on", getattr(self.instance, "stopped_on", None))
+        if started and stopped and stopped < started:
+            raise serializers.ValidationError({"stopped_on": "The stop date is before the start date."})
+        return attrs
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    role = serializers.CharField(source="user.role", read_only=True)
+    email_verified = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Profile
+        fields = [
+            "email",
+            "role",
+            "email_verified",
+            "timezone",
+            "birth_year",
+            "sex",
+            "pregnant",
+            "due_date",
+            "postmenopausal",
+            "has_diabetes",
+            "has_thyroid_disease",
+            "has_pad",
+            "has_lumbar_stenosis_or_disc",
+            "has_liver_disease",
+            "has_kidney_disease",
+            "has_heart_failure",
+            "has_neurological_disease",
+            "on_fluid_restriction",
+            "digest_enabled",
+            "digest_weekday",
+            "digest_hour",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        list_allowed_choices(self)
+
+    def get_email_verified(self, profile) -> bool:
+        return profile.user.emailaddress_set.filter(email__iexact=profile.user.email, verified=True).exists()
+
+    def validate_timezone(self, value):
+        if not is_valid_zone(value):
+            raise serializers.ValidationError(f'"{value}" is not an IANA time zone name (for example "Europe/London").')
+        return value
+
+    def validate_birth_year(self, value):
+        this_year = timezone.now().year
+        if value is not None and not (this_year - 120 <= value <= this_year):
+            raise serializers.ValidationError(f"Enter a year between {this_year - 120} and {this_year}.")
+        return value
+
+    def validate(self, attrs):
+        pregnant = attrs.get("pregnant", getattr(self.instance, "pregnant", False))
+        if not pregnant and attrs.get("due_date"):
+            raise serializers.ValidationError({"due_date": "A due date is only recorded during a pregnancy."})
+        return attrs
+
+    @transaction.atomic
+    def update(self, instance, validated_data):
+        old_zone = instance.timezone
+        if not validated_data.get("pregnant", instance.pregnant):
+            validated_data["due_date"] = None
+        profile = super().update(instance, validated_data)
+        if profile.timezone != old_zone:
+            restamp_nights(profile)
+        return profile
+
+
+def restamp_nights(profile: Profile) -> None:
+    """Recompute every episode's night after a change of home time zone."""
+    zone = profile.zone
+    episodes = list(Episode.objects.filter(user=profile.user).only("id", "started_at", "night"))
+    for episode in episodes:
+        episode.night = night_of(episode.started_at, zone)
+    Episode.objects.bulk_update(episodes, ["night"], batch_size=500)
+
