@@ -22,7 +22,11 @@ def pytest_configure(config):
     db = settings.DATABASES["default"]
     try:
         psycopg.connect(
-            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"], dbname="postgres",
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            password=db["PASSWORD"],
+            dbname="postgres",
             connect_timeout=3,
         ).close()
     except psycopg.Error as error:
@@ -32,14 +36,17 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def plain_static_storage(settings, tmp_path):
     # The manifest storage needs collectstatic; tests render templates without it.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
 def make_user(email, zone="Europe/London", role="patient"):
     from accounts.models import User
 
-    user = User.objects.create_user(email=email, password="correct horse battery", role=role)
+    user = User.objects.create_user(email=email, password="correct horse battery", role=role)  # noqa: S106
     user.profile.timezone = zone
     user.profile.save()
     return user

@@ -197,7 +197,9 @@ class MeView(APIView):
         serializer.save()
         return Response(serializer.data)
 
-    @extend_schema(request=inline_serializer("DeleteAccount", {"password": serializers.CharField()}), responses={204: None})
+    @extend_schema(
+        request=inline_serializer("DeleteAccount", {"password": serializers.CharField()}), responses={204: None}
+    )
     def delete(self, request):
         password = request.data.get("password", "") if isinstance(request.data, dict) else ""
         if not request.user.check_password(password):
@@ -234,25 +236,30 @@ class SyncView(APIView):
         if len(records) > SYNC_MAX_RECORDS:
             raise ValidationError({"records": [f"At most {SYNC_MAX_RECORDS} records per request; got {len(records)}."]})
         results = sync_records(request.user, records)
-        body = [
-            {"index": r.index, "type": r.type, "id": r.id, "status": r.status, "errors": r.errors} for r in results
-        ]
+        body = [{"index": r.index, "type": r.type, "id": r.id, "status": r.status, "errors": r.errors} for r in results]
         return Response({"results": body})
 
 
 class ExportView(APIView):
-    """Your whole diary: `?format=json` (default) or `?format=csv` (a zip of CSV files)."""
+    """Your whole diary as one JSON document."""
 
-    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["json", "csv"])], responses={200: None})
+    @extend_schema(responses={(200, "application/json"): None})
     def get(self, request):
-        stamp = date.today().isoformat()
-        if request.query_params.get("format") == "csv":
-            response = HttpResponse(exporter.csv_zip(request.user), content_type="application/zip")
-            response["Content-Disposition"] = f'attachment; filename="cramptrack-{stamp}.zip"'
-            return response
-        response = HttpResponse(exporter.json_bytes(request.user), content_type="application/json")
-        response["Content-Disposition"] = f'attachment; filename="cramptrack-{stamp}.json"'
-        return response
+        return attachment(exporter.json_bytes(request.user), "application/json", "json")
+
+
+class CsvExportView(APIView):
+    """Your whole diary as a zip of CSV files (the columns the importer reads)."""
+
+    @extend_schema(responses={(200, "application/zip"): None})
+    def get(self, request):
+        return attachment(exporter.csv_zip(request.user), "application/zip", "zip")
+
+
+def attachment(content: bytes, content_type: str, extension: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="cramptrack-{date.today().isoformat()}.{extension}"'
+    return response
 
 
 class ImportView(APIView):
@@ -261,8 +268,14 @@ class ImportView(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(
-        request={"multipart/form-data": inline_serializer("ImportUpload", {"files": serializers.ListField(child=serializers.FileField())})},
-        responses=inline_serializer("ImportResult", {"created": serializers.DictField(), "unchanged": serializers.DictField()}),
+        request={
+            "multipart/form-data": inline_serializer(
+                "ImportUpload", {"files": serializers.ListField(child=serializers.FileField())}
+            )
+        },
+        responses=inline_serializer(
+            "ImportResult", {"created": serializers.DictField(), "unchanged": serializers.DictField()}
+        ),
     )
     def post(self, request):
         uploads = request.FILES.getlist("files") or request.FILES.getlist("file")
@@ -283,8 +296,12 @@ class TokenView(APIView):
     authentication_classes: list = []
 
     @extend_schema(
-        request=inline_serializer("TokenRequest", {"email": serializers.EmailField(), "password": serializers.CharField()}),
-        responses=inline_serializer("TokenResponse", {"token": serializers.CharField(), "expiry": serializers.DateTimeField(allow_null=True)}),
+        request=inline_serializer(
+            "TokenRequest", {"email": serializers.EmailField(), "password": serializers.CharField()}
+        ),
+        responses=inline_serializer(
+            "TokenResponse", {"token": serializers.CharField(), "expiry": serializers.DateTimeField(allow_null=True)}
+        ),
     )
     def post(self, request):
         email = request.data.get("email", "") if isinstance(request.data, dict) else ""

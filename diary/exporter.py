@@ -7,11 +7,10 @@ with their UTC offset, so a spreadsheet shows local clock times.
 
 import csv
 import io
-import json
 import zipfile
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
 from .models import CheckIn, DoseChange, Episode, MedicationCourse
 from .serializers import (
@@ -38,13 +37,21 @@ DOSE_CHANGE_COLUMNS = writable_columns(StandaloneDoseChangeSerializer)
 
 # name of the CSV file -> (columns, serializer, queryset for a user)
 TABLES = {
-    "medications.csv": (MEDICATION_COLUMNS, MedicationCourseSerializer, lambda u: MedicationCourse.objects.filter(user=u)),
+    "medications.csv": (
+        MEDICATION_COLUMNS,
+        MedicationCourseSerializer,
+        lambda u: MedicationCourse.objects.filter(user=u),
+    ),
     "dose_changes.csv": (
         DOSE_CHANGE_COLUMNS,
         StandaloneDoseChangeSerializer,
         lambda u: DoseChange.objects.filter(course__user=u).select_related("course").order_by("changed_on", "uuid"),
     ),
-    "episodes.csv": (EPISODE_COLUMNS, EpisodeSerializer, lambda u: Episode.objects.filter(user=u).order_by("started_at", "uuid")),
+    "episodes.csv": (
+        EPISODE_COLUMNS,
+        EpisodeSerializer,
+        lambda u: Episode.objects.filter(user=u).order_by("started_at", "uuid"),
+    ),
     "checkins.csv": (CHECKIN_COLUMNS, CheckInSerializer, lambda u: CheckIn.objects.filter(user=u).order_by("date")),
 }
 
@@ -112,4 +119,5 @@ def json_document(user) -> dict:
 
 
 def json_bytes(user) -> bytes:
-    return json.dumps(json_document(user), cls=DjangoJSONEncoder, indent=1).encode()
+    # DRF's renderer, so numbers and times are written exactly as the API writes them.
+    return JSONRenderer().render(json_document(user), renderer_context={"indent": 1})

@@ -97,7 +97,11 @@ def sources_from_uploads(files: Iterable[tuple[str, bytes]]) -> list[Source]:
     for name, content in files:
         if zipfile.is_zipfile(io.BytesIO(content)):
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                inner = [(f"{name}/{member}", archive.read(member)) for member in archive.namelist() if not member.endswith("/")]
+                inner = [
+                    (f"{name}/{member}", archive.read(member))
+                    for member in archive.namelist()
+                    if not member.endswith("/")
+                ]
             sources.extend(sources_from_uploads(inner))
             continue
         try:
@@ -178,12 +182,13 @@ def import_sources(user, sources: list[Source]) -> Report:
     """Validate and save every row, or raise ImportFailed and save nothing."""
     report = Report()
     errors: list[str] = []
-    zone = user.profile.zone
     with transaction.atomic():
-        for kind in [*ORDER, "profile"]:
+        # The profile first: its time zone is how local times in the other rows are read.
+        for kind in ["profile", *ORDER]:
             for source in (s for s in sources if s.kind == kind):
                 for line, raw in source.rows:
                     try:
+                        zone = user.profile.zone
                         created = _import_row(user, kind, _clean(kind, raw, zone))
                     except ValidationError as error:
                         errors.extend(f"{source.name} line {line}: {message}" for message in _flatten(error.detail))

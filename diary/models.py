@@ -7,7 +7,6 @@ never leave the server; the API addresses rows by `uuid` (or check-ins by date).
 
 import uuid
 from datetime import date
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -186,9 +185,7 @@ class CheckIn(models.Model):
 
     bedtime = models.TimeField(null=True, blank=True)
     wake_time = models.TimeField(null=True, blank=True)
-    exercise_minutes = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(24 * 60)]
-    )
+    exercise_minutes = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(24 * 60)])
     exercise_intensity = models.PositiveSmallIntegerField(null=True, blank=True, validators=zero_to_ten())
     harder_than_usual = models.BooleanField(null=True, blank=True)
     steps = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(150_000)])

@@ -83,7 +83,9 @@ def upsert_checkin(user, data: dict, *, partial: bool = True) -> tuple[CheckIn, 
     day = data.get("date")
     with transaction.atomic():
         stored = CheckIn.objects.select_for_update().filter(user=user, date=day).first() if day else None
-        serializer = CheckInSerializer(stored, data=data, partial=partial and stored is not None, context={"user": user})
+        serializer = CheckInSerializer(
+            stored, data=data, partial=partial and stored is not None, context={"user": user}
+        )
         serializer.is_valid(raise_exception=True)
         uid = serializer.validated_data.get("uuid")
         if stored is not None and uid is not None and uid != stored.uuid:
@@ -93,7 +95,15 @@ def upsert_checkin(user, data: dict, *, partial: bool = True) -> tuple[CheckIn, 
             other = CheckIn.objects.filter(user=user, uuid=uid).first()
             if other is not None:
                 raise Conflict(other, ["date"])
+        if stored is not None and not partial:
+            for name in _writable(serializer):
+                if name not in serializer.validated_data:
+                    serializer.validated_data[name] = CheckIn._meta.get_field(name).get_default()
         return serializer.save(user=user), stored is None
+
+
+def _writable(serializer) -> list[str]:
+    return [f.source for f in serializer.fields.values() if not f.read_only and f.source not in ("uuid", "date")]
 
 
 @dataclass
@@ -121,7 +131,11 @@ def sync_records(user, records: list[dict]) -> list[SyncResult]:
         raw_id = data.get("id") if isinstance(data, dict) else None
         if kind not in ("episode", "checkin") or not isinstance(data, dict):
             results[index] = SyncResult(
-                index, str(kind), raw_id, "invalid", {"type": 'Each record needs "type" (episode or checkin) and "data".'}
+                index,
+                str(kind),
+                raw_id,
+                "invalid",
+                {"type": 'Each record needs "type" (episode or checkin) and "data".'},
             )
             continue
         if kind == "checkin":

@@ -177,6 +177,8 @@ class StandaloneDoseChangeSerializer(DoseChangeSerializer):
 
     class Meta(DoseChangeSerializer.Meta):
         fields = ["id", "medication", "changed_on", "direction", "dose"]
+        # The (course, uuid) constraint is enforced by diary.recording.create_once.
+        validators: list = []
 
     def validate(self, attrs):
         course = attrs.get("course") or getattr(self.instance, "course", None)
@@ -292,4 +294,3 @@ def restamp_nights(profile: Profile) -> None:
     for episode in episodes:
         episode.night = night_of(episode.started_at, zone)
     Episode.objects.bulk_update(episodes, ["night"], batch_size=500)
-

@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/", api.MeView.as_view(), name="me"),
     path("sync/", api.SyncView.as_view(), name="sync"),
     path("export/", api.ExportView.as_view(), name="export"),
+    path("export/csv/", api.CsvExportView.as_view(), name="export-csv"),
     path("import/", api.ImportView.as_view(), name="import"),
     path("auth/token/", api.TokenView.as_view(), name="token"),
     *router.urls,

@@ -1,0 +1,198 @@
+import io
+import json
+import uuid
+import zipfile
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from conftest import make_user
+from diary import exporter, importer
+from diary.models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def full_diary(alice):
+    start = datetime(2026, 9, 1, 2, 30, tzinfo=UTC)
+    for night in range(30):
+        day = date(2026, 9, 1) + timedelta(days=night)
+        if night % 3 == 0:
+            Episode.objects.create(
+                user=alice,
+                started_at=start + timedelta(days=night, minutes=night),
+                muscle="calf" if night % 2 else "foot",
+                side="left",
+                severity=night % 11,
+                duration_minutes="2.5",
+                context="woke_from_sleep",
+                calf_swelling=night == 9,
+                notes='said "ouch", twice\nthen slept' if night == 3 else "",
+            )
+        CheckIn.objects.create(
+            user=alice,
+            date=day - timedelta(days=1),
+            no_cramps=None if night % 7 == 0 else night % 3 != 0,
+            exercise_minutes=night * 3,
+            fluids_cups="5.5",
+            feet_cold=night % 4 == 0,
+            bedtime="22:45",
+        )
+    course = MedicationCourse.objects.create(
+        user=alice, name="Bendroflumethiazide", drug_class="thiazide_diuretic", started_on=date(2026, 9, 10)
+    )
+    DoseChange.objects.create(course=course, changed_on=date(2026, 9, 20), direction="increase", dose="5 mg")
+    return alice
+
+
+def test_csv_export_round_trips_exactly_through_import(full_diary):
+    original = exporter.csv_zip(full_diary)
+    newcomer = make_user("newcomer@example.org")
+    report = importer.import_sources(newcomer, importer.sources_from_uploads([("export.zip", original)]))
+    assert report.created == {"medications": 1, "dose_changes": 1, "episodes": 10, "checkins": 30}
+    assert exporter.csv_files(newcomer) == exporter.csv_files(full_diary)
+
+
+def test_json_export_holds_everything_and_imports_back(full_diary, alice_api):
+    document = json.loads(alice_api.get("/api/v1/export/").content)
+    assert document["format"] == "cramptrack-diary"
+    assert (len(document["episodes"]), len(document["checkins"]), len(document["medications"])) == (10, 30, 1)
+    assert document["profile"]["timezone"] == "Europe/London"
+    newcomer = make_user("newcomer@example.org", zone="UTC")
+    client = APIClient()
+    client.force_authenticate(newcomer)
+    upload = io.BytesIO(json.dumps(document).encode())
+    upload.name = "diary.json"
+    response = client.post("/api/v1/import/", {"files": [upload]}, format="multipart")
+    assert response.status_code == 200, response.data
+    again = json.loads(exporter.json_bytes(newcomer))
+    for table in ("episodes", "checkins", "medications", "dose_changes"):
+        assert again[table] == document[table]
+    assert Profile.objects.get(user=newcomer).timezone == "Europe/London"
+
+
+def test_export_csv_over_the_api_is_a_zip_of_four_tables(full_diary, alice_api):
+    response = alice_api.get("/api/v1/export/csv/")
+    assert response["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert sorted(names) == ["checkins.csv", "dose_changes.csv", "episodes.csv", "medications.csv"]
+
+
+def test_export_contains_only_the_owners_rows(full_diary, bob, bob_api):
+    Episode.objects.create(user=bob, started_at=datetime(2026, 9, 1, 3, tzinfo=UTC), muscle="toes", side="right")
+    document = json.loads(bob_api.get("/api/v1/export/").content)
+    assert [row["muscle"] for row in document["episodes"]] == ["toes"]
+    assert document["checkins"] == [] and document["medications"] == []
+
+
+def test_reimporting_the_same_export_changes_nothing(full_diary, tmp_path):
+    path = tmp_path / "export.zip"
+    path.write_bytes(exporter.csv_zip(full_diary))
+    before = exporter.csv_files(full_diary)
+    out = io.StringIO()
+    call_command("import_diary", "--user", "alice@example.org", str(path), stdout=out)
+    assert "episodes: 0 new, 10 already there" in out.getvalue()
+    assert "checkins: 0 new, 30 already there" in out.getvalue()
+    assert exporter.csv_files(full_diary) == before
+
+
+SPREADSHEET = """started_at,muscle,side,severity,duration_minutes,context,calf_swelling,notes
+2026-10-02 03:15,calf,left,6,2,woke_from_sleep,no,first one
+2026-10-04T02:00:00+01:00,foot,right,4,,lying_awake,,
+"""
+
+
+def test_a_spreadsheet_without_ids_imports_in_local_time_and_only_once(alice, tmp_path):
+    path = tmp_path / "my cramps.csv"
+    path.write_text("\ufeff" + SPREADSHEET)  # Excel's byte-order mark
+    for _ in range(2):
+        call_command("import_diary", "--user", "alice@example.org", str(path), stdout=io.StringIO())
+    rows = list(Episode.objects.filter(user=alice).order_by("started_at"))
+    assert len(rows) == 2
+    # 03:15 London time (GMT in October? no: BST, UTC+1) is 02:15 UTC.
+    assert rows[0].started_at == datetime(2026, 10, 2, 2, 15, tzinfo=UTC)
+    assert rows[0].night == date(2026, 10, 1)
+    assert (rows[0].severity, rows[0].calf_swelling, rows[1].duration_minutes) == (6, False, None)
+
+
+BAD_SPREADSHEET = """started_at,muscle,side,severity
+2026-10-02 03:15,calf,left,6
+2026-10-03 03:15,elbow,left,6
+2026-10-04 03:15,calf,left,12
+2999-10-04 03:15,calf,left,2
+"""
+
+
+def test_a_bad_file_names_each_bad_line_and_saves_nothing(alice, tmp_path):
+    path = tmp_path / "cramps.csv"
+    path.write_text(BAD_SPREADSHEET)
+    with pytest.raises(CommandError) as failure:
+        call_command("import_diary", "--user", "alice@example.org", str(path))
+    message = str(failure.value)
+    assert "cramps.csv line 3: muscle:" in message and "Allowed: calf" in message
+    assert "cramps.csv line 4: severity:" in message
+    assert "cramps.csv line 5: started_at:" in message and "future" in message
+    assert "line 2" not in message
+    assert Episode.objects.count() == 0
+
+
+def test_one_bad_file_rolls_back_the_good_ones(alice, tmp_path):
+    good = tmp_path / "episodes.csv"
+    good.write_text(SPREADSHEET)
+    bad = tmp_path / "checkins.csv"
+    bad.write_text("date,stress\n2026-10-01,4\n2026-10-02,99\n")
+    with pytest.raises(CommandError, match="checkins.csv line 3: stress"):
+        call_command("import_diary", "--user", "alice@example.org", str(good), str(bad))
+    assert Episode.objects.count() == 0 and CheckIn.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("colour,shape\nred,round\n", "line 1: cannot tell what this file holds"),
+        ("date,stress,mood\n2026-10-01,3,ok\n", "line 1: unknown column(s) mood"),
+        ("date,stress\n2026-10-01,3,extra\n", "line 2: more cells than columns"),
+        ("", "line 1: the file is empty"),
+    ],
+)
+def test_malformed_files_are_reported_with_line_numbers(alice, tmp_path, content, fragment):
+    path = tmp_path / "f.csv"
+    path.write_text(content)
+    with pytest.raises(CommandError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+        call_command("import_diary", "--user", "alice@example.org", str(path))
+
+
+def test_import_for_an_unknown_user_or_missing_file_is_a_clear_error(alice, tmp_path):
+    with pytest.raises(CommandError, match="No account"):
+        call_command("import_diary", "--user", "nobody@example.org", "x.csv")
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import_diary", "--user", "alice@example.org", str(tmp_path / "missing.csv"))
+
+
+def test_api_import_reports_bad_rows_with_400(alice_api):
+    upload = io.BytesIO(BAD_SPREADSHEET.encode())
+    upload.name = "cramps.csv"
+    response = alice_api.post("/api/v1/import/", {"files": [upload]}, format="multipart")
+    assert response.status_code == 400
+    assert any("cramps.csv line 3" in message for message in response.data["errors"])
+    assert Episode.objects.count() == 0
+
+
+def test_an_imported_dose_change_cannot_reach_another_users_course(alice, bob, tmp_path):
+    bobs = MedicationCourse.objects.create(user=bob, name="x", drug_class="statin", started_on=date(2026, 1, 1))
+    path = tmp_path / "dose_changes.csv"
+    path.write_text(f"id,medication,changed_on,direction\n{uuid.uuid4()},{bobs.uuid},2026-02-01,increase\n")
+    with pytest.raises(CommandError, match="line 2: medication"):
+        call_command("import_diary", "--user", "alice@example.org", str(path))
+    assert DoseChange.objects.count() == 0
+
+
+def test_an_imported_id_that_exists_with_other_content_is_reported(full_diary, tmp_path):
+    stored = Episode.objects.filter(user=full_diary).first()
+    path = tmp_path / "episodes.csv"
+    path.write_text(f"id,started_at,muscle,side\n{stored.uuid},{stored.started_at.isoformat()},toes,{stored.side}\n")
+    with pytest.raises(CommandError, match="already in your diary with a different muscle"):
+        call_command("import_diary", "--user", "alice@example.org", str(path))

@@ -1,0 +1,179 @@
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from diary.models import CheckIn, Episode, MedicationCourse, Profile
+
+pytestmark = pytest.mark.django_db
+
+
+def episode(**overrides):
+    data = {"id": str(uuid.uuid4()), "started_at": "2026-11-03T03:10:00Z", "muscle": "calf", "side": "left"}
+    data.update(overrides)
+    return {"type": "episode", "data": data}
+
+
+# --- /me ---------------------------------------------------------------------
+
+
+def test_me_shows_and_updates_the_profile(alice_api, alice):
+    data = alice_api.get("/api/v1/me/").data
+    assert (data["email"], data["role"], data["timezone"]) == ("alice@example.org", "patient", "Europe/London")
+    response = alice_api.patch(
+        "/api/v1/me/", {"birth_year": 1956, "has_diabetes": True, "digest_hour": 7}, format="json"
+    )
+    assert response.status_code == 200, response.data
+    profile = Profile.objects.get(user=alice)
+    assert (profile.birth_year, profile.has_diabetes, profile.digest_hour) == (1956, True, 7)
+
+
+@pytest.mark.parametrize(
+    "body, field, fragment",
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone", "IANA"),
+        ({"birth_year": 1800}, "birth_year", "between"),
+        ({"digest_hour": 24}, "digest_hour", "less than or equal to 23"),
+        ({"digest_weekday": 7}, "digest_weekday", "less than or equal to 6"),
+        ({"sex": "robot"}, "sex", "Allowed: female, male, other"),
+        ({"due_date": "2027-03-01"}, "due_date", "pregnancy"),
+    ],
+)
+def test_bad_profile_values_get_field_messages(alice_api, alice, body, field, fragment):
+    response = alice_api.patch("/api/v1/me/", body, format="json")
+    assert response.status_code == 400
+    assert fragment in str(response.data[field])
+    assert Profile.objects.get(user=alice).timezone == "Europe/London"
+
+
+def test_changing_time_zone_restamps_nights(alice_api, alice):
+    # 03:00 UTC on the 3rd: night of the 2nd in London, 13:00 on the 3rd (night of the 3rd) in Sydney.
+    Episode.objects.create(user=alice, started_at=datetime(2026, 11, 3, 3, tzinfo=UTC), muscle="calf", side="left")
+    alice_api.patch("/api/v1/me/", {"timezone": "Australia/Sydney"}, format="json")
+    assert Episode.objects.get(user=alice).night == date(2026, 11, 3)
+
+
+def test_deleting_the_account_needs_the_password_and_erases_the_diary(alice_api, alice, bob):
+    Episode.objects.create(user=alice, started_at=datetime(2026, 11, 3, 3, tzinfo=UTC), muscle="calf", side="left")
+    Episode.objects.create(user=bob, started_at=datetime(2026, 11, 3, 3, tzinfo=UTC), muscle="calf", side="left")
+    CheckIn.objects.create(user=alice, date=date(2026, 11, 2), no_cramps=False)
+    MedicationCourse.objects.create(user=alice, name="x", drug_class="statin", started_on=date(2026, 1, 1))
+
+    refused = alice_api.delete("/api/v1/me/", {"password": "wrong"}, format="json")
+    assert refused.status_code == 400
+    assert User.objects.filter(pk=alice.pk).exists()
+
+    assert alice_api.delete("/api/v1/me/", {"password": "correct horse battery"}, format="json").status_code == 204
+    assert not User.objects.filter(pk=alice.pk).exists()
+    assert Episode.objects.filter(user_id=alice.pk).count() == 0
+    assert CheckIn.objects.filter(user_id=alice.pk).count() == 0
+    assert MedicationCourse.objects.filter(user_id=alice.pk).count() == 0
+    assert Profile.objects.filter(user_id=alice.pk).count() == 0
+    assert Episode.objects.filter(user=bob).count() == 1
+
+
+# --- token auth ----------------------------------------------------------------
+
+
+def test_an_api_client_gets_a_token_and_uses_it(alice):
+    client = APIClient()
+    response = client.post(
+        "/api/v1/auth/token/", {"email": "ALICE@example.org", "password": "correct horse battery"}, format="json"
+    )
+    assert response.status_code == 201, response.data
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.data['token']}")
+    assert client.get("/api/v1/me/").data["email"] == "alice@example.org"
+    assert client.post("/api/v1/auth/logout/").status_code == 204
+    assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_a_wrong_password_gets_no_token(alice):
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"email": "alice@example.org", "password": "nope"}, format="json"
+    )
+    assert response.status_code == 400
+
+
+# --- bulk sync -------------------------------------------------------------------
+
+
+def test_sync_applies_each_record_on_its_own(alice_api, alice):
+    good, bad = episode(), episode(severity=42)
+    records = [good, bad, {"type": "checkin", "data": {"date": "2026-11-02", "no_cramps": False}}, {"type": "mood"}]
+    response = alice_api.post("/api/v1/sync/", {"records": records}, format="json")
+    assert response.status_code == 200
+    statuses = [r["status"] for r in response.data["results"]]
+    assert statuses == ["created", "invalid", "created", "invalid"]
+    assert "severity" in response.data["results"][1]["errors"]
+    assert Episode.objects.filter(user=alice).count() == 1
+    assert CheckIn.objects.filter(user=alice).count() == 1
+
+
+def test_resending_a_sync_creates_nothing_and_reports_conflicts(alice_api, alice):
+    records = [episode() for _ in range(20)]
+    alice_api.post("/api/v1/sync/", {"records": records}, format="json")
+    changed = {"type": "episode", "data": {**records[0]["data"], "side": "right"}}
+    response = alice_api.post("/api/v1/sync/", {"records": [*records, changed]}, format="json")
+    statuses = [r["status"] for r in response.data["results"]]
+    assert statuses == ["unchanged"] * 20 + ["conflict"]
+    assert response.data["results"][-1]["errors"] == {"side": "differs from the stored episode"}
+    assert Episode.objects.filter(user=alice).count() == 20
+
+
+def test_the_same_id_twice_in_one_batch_is_created_once(alice_api, alice):
+    record = episode()
+    response = alice_api.post("/api/v1/sync/", {"records": [record, record]}, format="json")
+    assert [r["status"] for r in response.data["results"]] == ["created", "unchanged"]
+    assert Episode.objects.filter(user=alice).count() == 1
+
+
+def test_sync_needs_client_ids_and_at_most_500_records(alice_api):
+    no_id = {"type": "episode", "data": {"started_at": "2026-11-03T03:10:00Z", "muscle": "calf", "side": "left"}}
+    assert (
+        alice_api.post("/api/v1/sync/", {"records": [no_id]}, format="json").data["results"][0]["status"] == "invalid"
+    )
+    response = alice_api.post("/api/v1/sync/", {"records": [episode() for _ in range(501)]}, format="json")
+    assert response.status_code == 400
+    assert "At most 500" in str(response.data["records"])
+    assert Episode.objects.count() == 0
+
+
+def test_sync_accepts_500_records(alice_api, alice):
+    response = alice_api.post("/api/v1/sync/", {"records": [episode() for _ in range(500)]}, format="json")
+    assert response.status_code == 200
+    assert Episode.objects.filter(user=alice).count() == 500
+
+
+def test_sync_ids_are_scoped_to_their_owner(alice_api, bob_api, alice, bob):
+    record = episode()
+    bob_api.post("/api/v1/sync/", {"records": [record]}, format="json")
+    response = alice_api.post(
+        "/api/v1/sync/", {"records": [episode(id=record["data"]["id"], side="right")]}, format="json"
+    )
+    assert response.data["results"][0]["status"] == "created"
+    assert Episode.objects.get(user=bob).side == "left"
+
+
+def test_a_synced_episode_corrects_a_no_cramps_answer(alice_api, alice):
+    CheckIn.objects.create(user=alice, date=date(2026, 11, 2), no_cramps=True)
+    alice_api.post("/api/v1/sync/", {"records": [episode()]}, format="json")
+    assert CheckIn.objects.get(user=alice).no_cramps is False
+
+
+def test_sync_rejects_a_body_without_records(alice_api):
+    assert alice_api.post("/api/v1/sync/", {"episodes": []}, format="json").status_code == 400
+    assert alice_api.post("/api/v1/sync/", [1, 2], format="json").status_code == 400
+
+
+# --- schema ------------------------------------------------------------------------
+
+
+def test_openapi_schema_and_docs_are_served(alice_api):
+    schema = alice_api.get("/api/v1/schema/?format=json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in ("/api/v1/episodes/", "/api/v1/checkins/{date}/", "/api/v1/sync/", "/api/v1/me/", "/api/v1/import/"):
+        assert path in paths
+    assert alice_api.get("/api/v1/docs/").status_code == 200
