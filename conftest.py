@@ -34,6 +34,14 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    # The cache is the real Redis; allauth's rate limits live there between tests.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def plain_static_storage(settings, tmp_path):
     # The manifest storage needs collectstatic; tests render templates without it.
     settings.STORAGES = {
