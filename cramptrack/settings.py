@@ -138,7 +138,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "plan-analysis": {"task": "insights.plan_analysis", "schedule": env.int("ANALYSIS_TICK_SECONDS", default=15 * 60)},
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Accounts ----------------------------------------------------------------

@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from knox import views as knox_views
 
+from insights.api import InsightsView
+
 from . import views
 
 urlpatterns = [
@@ -10,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("diary.urls")),
+    path("api/v1/insights/", InsightsView.as_view(), name="insights"),
     path("api/v1/auth/logout/", knox_views.LogoutView.as_view(), name="token-logout"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

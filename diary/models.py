@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from . import choices
 from .localtime import is_valid_zone, night_of
@@ -55,6 +56,13 @@ class Profile(models.Model):
     digest_weekday = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(6)])
     digest_hour = models.PositiveSmallIntegerField(default=8, validators=[MaxValueValidator(23)])
 
+    # R17: the person's own bedtime-stretch trial (alternating two-week blocks), if they opted in.
+    stretch_trial_started_on = models.DateField(null=True, blank=True)
+
+    # Durable "analyse me again" marker, written in the same transaction as the
+    # change; the insights planner sweeps it, so a broker outage loses nothing.
+    diary_changed_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -66,7 +74,32 @@ class Profile(models.Model):
         return ZoneInfo(self.timezone)
 
 
-class Episode(models.Model):
+def touch_diary(user_id: int) -> None:
+    """Mark a diary as changed so the insights planner analyses it again."""
+    Profile.objects.filter(user_id=user_id).update(diary_changed_at=timezone.now())
+
+
+class DiaryRow(models.Model):
+    """An owned diary row: saving or deleting it marks the diary for re-analysis."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        touch_diary(self.owner_id())
+
+    def delete(self, *args, **kwargs):
+        owner = self.owner_id()
+        result = super().delete(*args, **kwargs)
+        touch_diary(owner)
+        return result
+
+    def owner_id(self) -> int:
+        return self.user_id
+
+
+class Episode(DiaryRow):
     """One cramp. Minimal at 3 a.m. (when, muscle, side); details may follow."""
 
     uuid = models.UUIDField(default=uuid.uuid4)
@@ -169,7 +202,7 @@ def correct_no_cramp_answers(user_id: int, nights: set[date]) -> None:
         CheckIn.objects.filter(user_id=user_id, date__in=nights, no_cramps=True).update(no_cramps=False)
 
 
-class CheckIn(models.Model):
+class CheckIn(DiaryRow):
     """Day D's context and what happened in the night that follows it.
 
     `no_cramps` makes a cramp-free night a fact: True = "no cramps that night",
@@ -229,7 +262,7 @@ class CheckIn(models.Model):
         return f"check-in for {self.date}"
 
 
-class MedicationCourse(models.Model):
+class MedicationCourse(DiaryRow):
     """A course of a medicine, supplement or therapy, with start and stop dates."""
 
     uuid = models.UUIDField(default=uuid.uuid4)
@@ -268,7 +301,7 @@ class MedicationCourse(models.Model):
         return self.started_on <= day and (self.stopped_on is None or day <= self.stopped_on)
 
 
-class DoseChange(models.Model):
+class DoseChange(DiaryRow):
     """A dose change within a course; an increase counts as a new exposure for R06."""
 
     uuid = models.UUIDField(default=uuid.uuid4)
@@ -286,3 +319,6 @@ class DoseChange(models.Model):
 
     def __str__(self):
         return f"{self.direction} on {self.changed_on}"
+
+    def owner_id(self) -> int:
+        return self.course.user_id

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 
 from .localtime import night_of
-from .models import CheckIn, Episode, correct_no_cramp_answers
+from .models import CheckIn, Episode, correct_no_cramp_answers, touch_diary
 from .serializers import CheckInSerializer, EpisodeSerializer
 
 SYNC_MAX_RECORDS = 500
@@ -194,6 +194,7 @@ def _sync_episodes(user, batch: list[tuple[int, EpisodeSerializer]]):
         with transaction.atomic():
             Episode.objects.bulk_create([episode for _, episode in to_insert])
             correct_no_cramp_answers(user.pk, {episode.night for _, episode in to_insert})
+            touch_diary(user.pk)
         for index, episode in to_insert:
             yield index, SyncResult(index, "episode", str(episode.uuid), "created")
     except IntegrityError:

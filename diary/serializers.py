@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from .localtime import is_valid_zone, local_today, night_of
-from .models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
+from .models import CheckIn, DoseChange, Episode, MedicationCourse, Profile, touch_diary
 
 EARLIEST_DATE = timezone.datetime(1950, 1, 1).date()
 
@@ -250,6 +250,7 @@ class ProfileSerializer(serializers.ModelSerializer):
             "digest_enabled",
             "digest_weekday",
             "digest_hour",
+            "stretch_trial_started_on",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -284,6 +285,7 @@ class ProfileSerializer(serializers.ModelSerializer):
         profile = super().update(instance, validated_data)
         if profile.timezone != old_zone:
             restamp_nights(profile)
+        touch_diary(profile.user_id)
         return profile
 
 

@@ -1,0 +1,107 @@
+"""Seeded synthetic diaries with known (planted) effects, as Panels or as database rows."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from insights.panel import CONTEXT_FIELDS, EPISODE_FLAGS, build_panel
+
+PROFILE = {
+    "timezone": "Europe/London",
+    "birth_year": 1955,
+    "pregnant": False,
+    "due_date": None,
+    "has_diabetes": False,
+    "has_thyroid_disease": False,
+    "has_pad": False,
+    "has_lumbar_stenosis_or_disc": False,
+    "has_liver_disease": False,
+    "has_kidney_disease": False,
+    "has_heart_failure": False,
+    "has_neurological_disease": False,
+    "on_fluid_restriction": False,
+    "stretch_trial_started_on": None,
+}
+
+
+@dataclass
+class Plan:
+    nights: int = 120  # checked-in nights
+    base_rate: float = 0.6  # cramps per night
+    clustering_k: float | None = None  # negative-binomial shape; None = Poisson
+    effects: dict[str, float] = field(default_factory=dict)  # exposure name -> rate ratio
+    end: date = date(2026, 11, 1)
+    zone: str = "Europe/London"
+    missing_share: float = 0.0  # share of calendar nights with no check-in at all
+
+
+def simulate(plan: Plan, seed: int):
+    """Return (checkin rows, episode rows) in the shapes insights.panel.build_panel takes."""
+    rng = np.random.default_rng(seed)
+    zone = ZoneInfo(plan.zone)
+    days = []
+    day = plan.end
+    while len(days) < plan.nights:
+        day -= timedelta(days=1)
+        if rng.random() >= plan.missing_share:
+            days.append(day)
+    days.reverse()
+
+    checkins, episodes = [], []
+    for day in days:
+        context = {
+            "exercise_minutes": float(rng.choice([0, 20, 30, 45, 75, 90])),
+            "feet_cold": bool(rng.random() < 0.4),
+            "fluids_cups": float(rng.integers(3, 11)),
+            "heavy_sweating": bool(rng.random() < 0.3),
+            "hours_sitting": float(rng.integers(2, 11)),
+            "hours_standing": float(rng.integers(1, 7)),
+            "stress": float(rng.integers(0, 11)),
+            "sleep_disturbance": float(rng.integers(0, 6)),
+            "sleep_hours": 7.0,
+        }
+        exposures = {
+            "exercise": context["exercise_minutes"] >= 60,
+            "cold": context["feet_cold"],
+            "stress": context["stress"] >= 7,
+        }
+        rate = plan.base_rate
+        for name, ratio in plan.effects.items():
+            if exposures.get(name):
+                rate *= ratio
+        if plan.clustering_k:
+            rate = rng.gamma(plan.clustering_k, rate / plan.clustering_k)
+        n = int(rng.poisson(rate))
+        values = [context.get(name) for name in CONTEXT_FIELDS]
+        checkins.append((day, n == 0, time(23, 0), time(7, 0), *values))
+        for _ in range(n):
+            local = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=zone) + timedelta(
+                minutes=int(rng.integers(0, 7 * 60))
+            )
+            episodes.append(episode_row(day, local.astimezone(UTC), side=str(rng.choice(["left", "right", "both"]))))
+    return checkins, episodes
+
+
+def episode_row(night, started_at, *, side="left", muscle="calf", context="woke_from_sleep", duration=2.0, **flags):
+    flag_values = [bool(flags.get(name, False)) for name in EPISODE_FLAGS]
+    relief = flags.get("walking_pain_relief", "")
+    return (night, started_at, False, muscle, side, context, duration, 5, True, relief, *flag_values)
+
+
+def synthetic_panel(plan: Plan, seed: int, profile: dict | None = None, courses=None, today=None):
+    checkins, episodes = simulate(plan, seed)
+    counts: dict = {}
+    for row in episodes:
+        counts[row[0]] = counts.get(row[0], 0) + 1
+    return build_panel(
+        1,
+        ZoneInfo(plan.zone),
+        today or plan.end,
+        {**PROFILE, "timezone": plan.zone, **(profile or {})},
+        counts,
+        checkins,
+        episodes,
+        courses or [],
+    )
