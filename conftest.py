@@ -51,6 +51,52 @@ def plain_static_storage(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+class MailCatcher:
+    """A real SMTP server (aiosmtpd) on a free local port; it can refuse mail on demand."""
+
+    def __init__(self, port: int):
+        self.messages: list = []
+        self.refuse = False
+        self.port = port
+        self.controller = None
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        # A stopped Controller cannot restart (its loop is closed): make a new one on the same port.
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop(no_assert=True)
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return "451 4.3.0 Try again later"
+        import email
+        from email import policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    catcher = MailCatcher(port)
+    catcher.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield catcher
+    catcher.stop()
+
+
 def make_user(email, zone="Europe/London", role="patient"):
     from accounts.models import User
 

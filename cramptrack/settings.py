@@ -9,6 +9,7 @@ A .env file beside manage.py is read if present (`make run` writes one).
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "csp",
     "accounts",
     "diary",
     "insights",
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cramptrack.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -140,6 +143,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "plan-analysis": {"task": "insights.plan_analysis", "schedule": env.int("ANALYSIS_TICK_SECONDS", default=15 * 60)},
+    "plan-digests": {"task": "insights.plan_digests", "schedule": env.int("DIGEST_TICK_SECONDS", default=5 * 60)},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -172,6 +176,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 LOGIN_REDIRECT_URL = "/"
+# After sign-up: detect the time zone and explain the morning check-in.
+ACCOUNT_SIGNUP_REDIRECT_URL = "/welcome/"
 LOGIN_URL = "account_login"
 
 REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False}
@@ -221,6 +227,11 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CrampTrack <cramptrack@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="cramptrack.local")
+# Kill-switch for every weekly email; and how many people one beat tick plans.
+DIGESTS_ENABLED = env.bool("DIGESTS_ENABLED", default=True)
+DIGEST_PLAN_BATCH = env.int("DIGEST_PLAN_BATCH", default=5000)
 
 # --- Static files, i18n, security ----------------------------------------------
 
@@ -230,7 +241,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": env.str("STATICFILES_BACKEND", default="whitenoise.storage.CompressedManifestStaticFilesStorage")
+        "BACKEND": env.str("STATICFILES_BACKEND", default="cramptrack.storage.StaticStorage")
     },
 }
 
@@ -242,6 +253,24 @@ USE_TZ = True
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https")
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 90  # a phone stays logged in for a season
 X_FRAME_OPTIONS = "DENY"
+# No inline scripts or styles anywhere: templates pass data in data-* attributes.
+# The API docs page relaxes style-src for Swagger UI's own inline styles (cramptrack/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 

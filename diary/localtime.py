@@ -5,7 +5,7 @@ in the person's own time zone, so a cramp at 03:00 on the 5th belongs to the
 night of the 4th, together with the context of day 4 (exercise, fluids...).
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.utils import timezone
@@ -36,3 +36,23 @@ def night_bounds(night: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 def local_today(zone: ZoneInfo) -> date:
     return timezone.now().astimezone(zone).date()
+
+
+def next_weekly(after: datetime, zone: ZoneInfo, weekday: int, hour: int) -> datetime:
+    """The first local `weekday` at `hour`:00 strictly after `after`, as a UTC instant.
+
+    Computed on the local calendar, so it stays at 08:00 local across DST changes.
+    """
+    local = after.astimezone(zone)
+    day = local.date() + timedelta(days=(weekday - local.weekday()) % 7)
+    candidate = datetime.combine(day, time(hour), tzinfo=zone)
+    if candidate <= after:
+        candidate = datetime.combine(day + timedelta(days=7), time(hour), tzinfo=zone)
+    return candidate.astimezone(UTC)
+
+
+def week_before(instant: datetime, zone: ZoneInfo) -> date:
+    """The Monday that starts the last complete local Monday-to-Monday week before `instant`."""
+    local_day = instant.astimezone(zone).date()
+    this_monday = local_day - timedelta(days=local_day.weekday())
+    return this_monday - timedelta(days=7)

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import choices
-from .localtime import is_valid_zone, night_of
+from .localtime import is_valid_zone, next_weekly, night_of
 
 
 def validate_zone(value: str) -> None:
@@ -55,6 +55,8 @@ class Profile(models.Model):
     digest_enabled = models.BooleanField(default=True)
     digest_weekday = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(6)])
     digest_hour = models.PositiveSmallIntegerField(default=8, validators=[MaxValueValidator(23)])
+    # The next send time in UTC, so "who is due" is one indexed comparison.
+    digest_next_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
 
     # R17: the person's own bedtime-stretch trial (alternating two-week blocks), if they opted in.
     stretch_trial_started_on = models.DateField(null=True, blank=True)
@@ -72,6 +74,11 @@ class Profile(models.Model):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def schedule_digest(self, after=None) -> None:
+        """Set the next weekly email time from the person's local day, hour and zone."""
+        after = after or timezone.now()
+        self.digest_next_at = next_weekly(after, self.zone, self.digest_weekday, self.digest_hour)
 
 
 def touch_diary(user_id: int) -> None:

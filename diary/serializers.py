@@ -280,9 +280,13 @@ class ProfileSerializer(serializers.ModelSerializer):
     @transaction.atomic
     def update(self, instance, validated_data):
         old_zone = instance.timezone
+        old_schedule = (instance.timezone, instance.digest_weekday, instance.digest_hour)
         if not validated_data.get("pregnant", instance.pregnant):
             validated_data["due_date"] = None
         profile = super().update(instance, validated_data)
+        if (profile.timezone, profile.digest_weekday, profile.digest_hour) != old_schedule:
+            profile.schedule_digest()
+            profile.save(update_fields=["digest_next_at"])
         if profile.timezone != old_zone:
             restamp_nights(profile)
         touch_diary(profile.user_id)

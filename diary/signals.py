@@ -10,4 +10,6 @@ from .models import Profile
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
 def create_profile(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
-        Profile.objects.get_or_create(user=instance)
+        profile = Profile(user=instance)
+        profile.schedule_digest()
+        profile.save()

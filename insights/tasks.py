@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import store
+from . import delivery, store
 
 CHUNK_SIZE = 100
 PLAN_LIMIT = 20_000
@@ -20,3 +20,18 @@ def plan_analysis() -> int:
 @shared_task(name="insights.analyse_chunk", acks_late=True, max_retries=3, default_retry_delay=60)
 def analyse_chunk(user_ids: list[int]) -> int:
     return store.analyse_and_store(user_ids)
+
+
+@shared_task(name="insights.plan_digests")
+def plan_digests() -> int:
+    """Beat tick: create this week's deliveries and queue every one waiting for a (re)try."""
+    ids = delivery.plan()
+    for delivery_id in ids:
+        send_digest.delay(delivery_id)
+    return len(ids)
+
+
+@shared_task(name="insights.send_digest", acks_late=True)
+def send_digest(delivery_id: int) -> str:
+    # Retries are the planner's job (durable in PostgreSQL), not Celery's.
+    return delivery.send(delivery_id)

@@ -1,0 +1,176 @@
+"""What one person's weekly email says: the week in numbers, the top finding, one tip.
+
+The covered week is computed once, when the delivery row is created, and
+passed in here, so a retry always describes the same week. Content rules
+(triggers.md 4.4): an active E0-E2 escalation replaces every tip; a pattern
+is shown with its numbers and interval; otherwise a rotating general tip that
+is never the one sent the week before; and a nudge when data is thin.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from statistics import median
+
+from django.conf import settings
+from django.db.models import Count
+
+from diary.models import CheckIn, Episode
+
+from .analysis import ESCALATION, HIGHER, INSUFFICIENT, LOWER
+from .catalogue import GENERAL_TIPS, cite, entry
+from .models import Finding
+
+WEEKS_BEFORE = 4
+THIN_WEEK = 4  # fewer logged nights than this earns a nudge
+
+
+@dataclass
+class Night:
+    day: date
+    cramps: int | None  # None = missing (no check-in answer and no episode)
+
+
+@dataclass
+class Week:
+    nights: list[Night]
+    cramps: int
+    cramp_nights: int
+    cramp_free_nights: int
+    missing_nights: int
+    median_severity: float | None
+    median_duration: float | None
+
+    @property
+    def logged_nights(self) -> int:
+        return self.cramp_nights + self.cramp_free_nights
+
+
+@dataclass
+class Digest:
+    week_start: date
+    week: Week
+    before: dict  # averages per week over the previous four weeks
+    escalations: list[Finding] = field(default_factory=list)
+    pattern: Finding | None = None
+    tip_id: str = ""
+    tip: str = ""
+    tip_source: str = ""
+    nudge: str = ""
+    max_cramps: int = 1
+
+    @property
+    def week_end(self) -> date:
+        return self.week_start + timedelta(days=6)
+
+    @property
+    def urgent(self) -> bool:
+        return any(f.escalation in ("E0", "E1") for f in self.escalations)
+
+
+def build_digest(user, week_start: date, last_tip_id: str = "") -> Digest:
+    first = week_start - timedelta(days=7 * WEEKS_BEFORE)
+    last = week_start + timedelta(days=6)
+    weeks = _weeks(user, first, last)
+    week = weeks[-1]
+    before = [w for w in weeks[:-1] if w.logged_nights]
+    averages = {
+        "weeks": len(before),
+        "cramps": _mean([w.cramps for w in before]),
+        "cramp_nights": _mean([w.cramp_nights for w in before]),
+        "logged_nights": _mean([w.logged_nights for w in before]),
+    }
+    digest = Digest(week_start, week, averages, max_cramps=max([1, *(n.cramps or 0 for n in week.nights)]))
+
+    findings = list(Finding.objects.filter(user=user).order_by("rank"))
+    digest.escalations = [f for f in findings if f.status == ESCALATION and f.escalation in ("E0", "E1", "E2")]
+    if digest.urgent:
+        digest.escalations = [f for f in digest.escalations if f.escalation in ("E0", "E1")]
+    if not digest.escalations:
+        digest.pattern = next((f for f in findings if f.status in (HIGHER, LOWER) and f.tip), None)
+        if digest.pattern is not None:
+            digest.tip, digest.tip_source = digest.pattern.tip, digest.pattern.source
+        else:
+            digest.tip_id = rotating_tip(week_start, last_tip_id)
+            digest.tip, digest.tip_source = entry(digest.tip_id).tip, cite(digest.tip_id)
+    digest.nudge = _nudge(week, findings)
+    return digest
+
+
+def rotating_tip(week_start: date, last_tip_id: str) -> str:
+    """A general tip chosen by the week, never the one sent last time."""
+    tips = [tip_id for tip_id in GENERAL_TIPS if entry(tip_id).tip]
+    index = week_start.toordinal() // 7 % len(tips)
+    if tips[index] == last_tip_id:
+        index = (index + 1) % len(tips)
+    return tips[index]
+
+
+def _nudge(week: Week, findings: list[Finding]) -> str:
+    waiting = [f.nights_needed for f in findings if f.status == INSUFFICIENT and f.nights_needed]
+    if week.logged_nights >= THIN_WEEK and not waiting:
+        return ""
+    if waiting:
+        soonest = min(waiting)
+        return (
+            f"About {soonest} more logged nights would make the first pattern testable. A one-tap morning "
+            "check-in counts, even on a night without cramps."
+        )
+    return (
+        f'You logged {week.logged_nights} of 7 nights this week. A one-tap morning check-in, even "no cramps", '
+        "is what lets CrampTrack find patterns."
+    )
+
+
+def _weeks(user, first: date, last: date) -> list[Week]:
+    per_night = dict(
+        Episode.objects.filter(user=user, night__range=(first, last))
+        .values("night")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("night", "n")
+    )
+    answered = dict(
+        CheckIn.objects.filter(user=user, date__range=(first, last), no_cramps__isnull=False).values_list(
+            "date", "no_cramps"
+        )
+    )
+    details = list(
+        Episode.objects.filter(user=user, night__range=(last - timedelta(days=6), last)).values_list(
+            "severity", "duration_minutes"
+        )
+    )
+    weeks = []
+    for start in (first + timedelta(days=7 * i) for i in range(WEEKS_BEFORE + 1)):
+        nights = []
+        for day in (start + timedelta(days=d) for d in range(7)):
+            if day in per_night:
+                nights.append(Night(day, per_night[day]))
+            elif day in answered:
+                nights.append(Night(day, 0 if answered[day] else 1))
+            else:
+                nights.append(Night(day, None))
+        weeks.append(_week(nights, details if start == last - timedelta(days=6) else []))
+    return weeks
+
+
+def _week(nights: list[Night], details: list[tuple]) -> Week:
+    counts = [n.cramps for n in nights if n.cramps is not None]
+    severities = [s for s, _ in details if s is not None]
+    durations = [float(d) for _, d in details if d is not None]
+    return Week(
+        nights=nights,
+        cramps=sum(counts),
+        cramp_nights=sum(1 for c in counts if c > 0),
+        cramp_free_nights=sum(1 for c in counts if c == 0),
+        missing_nights=sum(1 for n in nights if n.cramps is None),
+        median_severity=median(severities) if severities else None,
+        median_duration=median(durations) if durations else None,
+    )
+
+
+def _mean(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def links() -> dict:
+    return {"log": f"{settings.SITE_URL}/", "insights": f"{settings.SITE_URL}/insights/"}

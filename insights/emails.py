@@ -1,0 +1,63 @@
+"""Rendering the weekly email, and the signed links it carries.
+
+Three templates per email (subject, text, html). Unsubscribe follows RFC 8058:
+a List-Unsubscribe URL plus List-Unsubscribe-Post, so mail clients can
+unsubscribe with one POST; the URL's signed token identifies the person
+without a login, and a tampered token is refused.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from .digest import Digest, links
+
+SALT = "cramptrack.digest-email"
+
+
+def email_token(user_id: int) -> str:
+    return signing.dumps(user_id, salt=SALT)
+
+
+def user_id_from_token(token: str) -> int | None:
+    try:
+        value = signing.loads(token, salt=SALT)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def unsubscribe_url(user_id: int) -> str:
+    return settings.SITE_URL + reverse("email-unsubscribe", args=[email_token(user_id)])
+
+
+def preferences_url(user_id: int) -> str:
+    return settings.SITE_URL + reverse("email-preferences", args=[email_token(user_id)])
+
+
+def digest_message(user, digest: Digest, delivery_id: int) -> EmailMultiAlternatives:
+    context = {
+        "digest": digest,
+        "week": digest.week,
+        "links": links(),
+        "unsubscribe_url": unsubscribe_url(user.pk),
+        "preferences_url": preferences_url(user.pk),
+        "site_name": settings.SITE_NAME,
+    }
+    subject = " ".join(render_to_string("emails/digest-subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/digest.txt", context),
+        to=[user.email],
+        headers={
+            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # One Message-ID per delivery row: a resend after a crash is recognisably the same email.
+            "Message-ID": f"<digest-{delivery_id}-{digest.week_start:%Y%m%d}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(render_to_string("emails/digest.html", context), "text/html")
+    return message

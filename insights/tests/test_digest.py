@@ -1,0 +1,301 @@
+"""Weekly emails: on time in each person's zone, exactly once, through a real SMTP server."""
+
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from celery.contrib.testing.worker import start_worker
+from django.test import Client
+
+from conftest import make_user
+from cramptrack.celery import app
+from diary.models import CheckIn, Episode, Profile
+from insights import delivery, tasks
+from insights.digest import rotating_tip
+from insights.emails import email_token
+from insights.models import DigestDelivery, Finding
+
+pytestmark = pytest.mark.django_db
+
+# Monday 9 November 2026, 08:00 in London (GMT) is 08:00 UTC.
+MONDAY_0800_LONDON = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)
+
+
+def patient(email="alice@example.org", zone="Europe/London", verified=True, after=MONDAY_0800_LONDON):
+    user = make_user(email, zone=zone)
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    profile = user.profile
+    profile.schedule_digest(after=after - timedelta(minutes=1))
+    profile.save()
+    return user
+
+
+def log_week(user, monday: date, cramps_per_night: dict[int, int], severity=6):
+    """Check-ins for the 7 nights from `monday`; `cramps_per_night` maps day offset -> cramps."""
+    for offset in range(7):
+        night = monday + timedelta(days=offset)
+        n = cramps_per_night.get(offset)
+        if n is None:
+            continue
+        CheckIn.objects.create(user=user, date=night, no_cramps=n == 0)
+        for i in range(n):
+            when = datetime(night.year, night.month, night.day, 3, i, tzinfo=UTC) + timedelta(days=1)
+            Episode.objects.create(
+                user=user, started_at=when, muscle="calf", side="left", severity=severity, duration_minutes=2
+            )
+
+
+def run_tick(now):
+    return [delivery.send(delivery_id, now=now) for delivery_id in delivery.plan(now=now)]
+
+
+def test_the_weekly_email_arrives_with_both_parts_and_one_click_unsubscribe(smtp_server):
+    alice = patient()
+    log_week(alice, date(2026, 11, 2), {0: 2, 1: 0, 2: 1, 4: 0, 5: 0})
+    assert run_tick(MONDAY_0800_LONDON) == ["sent"]
+
+    [message] = smtp_server.messages
+    assert message["To"] == "alice@example.org"
+    assert str(message["Subject"]).strip() == "Your cramp week: 3 cramps on 2 nights (2 Nov – 8 Nov)"
+    assert str(message["List-Unsubscribe"]).strip().startswith("<http://localhost:8000/email/unsubscribe/")
+    assert str(message["List-Unsubscribe-Post"]).strip() == "List-Unsubscribe=One-Click"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    for fragment in ("Cramps: 3", "Nights with cramps: 2", "Cramp-free nights: 3", "Nights not logged: 2"):
+        assert fragment in text
+    assert "Typical severity: 6/10" in text
+    assert "cramp-free" in html and "http://localhost:8000/insights/" in html
+    assert DigestDelivery.objects.get(user=alice).status == "sent"
+
+
+def test_a_second_run_sends_nothing(smtp_server):
+    patient()
+    run_tick(MONDAY_0800_LONDON)
+    assert run_tick(MONDAY_0800_LONDON) == []
+    assert run_tick(MONDAY_0800_LONDON + timedelta(hours=1)) == []
+    assert len(smtp_server.messages) == 1
+
+
+def test_two_beats_and_a_redelivered_task_still_send_once(smtp_server):
+    patient()
+    first, second = delivery.plan(now=MONDAY_0800_LONDON), delivery.plan(now=MONDAY_0800_LONDON)
+    assert first == second  # the same delivery row: the unique (person, week) guard
+    outcomes = [delivery.send(i, now=MONDAY_0800_LONDON) for i in first + second + first]
+    assert outcomes.count("sent") == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_non_utc_user_gets_it_at_local_0800(smtp_server):
+    patient("kenji@example.org", zone="Asia/Tokyo", after=datetime(2026, 11, 8, 23, 0, tzinfo=UTC))
+    assert run_tick(datetime(2026, 11, 8, 22, 59, tzinfo=UTC)) == []  # 07:59 Monday in Tokyo
+    assert run_tick(datetime(2026, 11, 8, 23, 0, tzinfo=UTC)) == ["sent"]  # 08:00 Monday in Tokyo
+    assert "(26 Oct – 1 Nov)" not in smtp_server.messages[0]["Subject"]
+    assert "(2 Nov – 8 Nov)" in smtp_server.messages[0]["Subject"]
+
+
+def test_a_dst_week_is_sent_at_local_0800_on_both_sides(smtp_server):
+    # New York leaves daylight time on Sunday 1 November 2026.
+    before = datetime(2026, 10, 26, 12, 0, tzinfo=UTC)  # Monday 08:00 EDT
+    user = patient("ny@example.org", zone="America/New_York", after=before)
+    assert run_tick(before) == ["sent"]
+    assert Profile.objects.get(user=user).digest_next_at == datetime(2026, 11, 2, 13, 0, tzinfo=UTC)  # 08:00 EST
+    log_week(user, date(2026, 10, 26), {5: 1, 6: 0})  # the 25-hour night of Saturday 31 October
+    assert run_tick(datetime(2026, 11, 2, 12, 59, tzinfo=UTC)) == []
+    assert run_tick(datetime(2026, 11, 2, 13, 0, tzinfo=UTC)) == ["sent"]
+    assert DigestDelivery.objects.filter(user=user).order_by("week_start").values_list("week_start", flat=True)[1] == (
+        date(2026, 10, 26)
+    )
+    assert "Cramps: 1" in smtp_server.messages[1].get_body(preferencelist=("plain",)).get_content()
+
+
+def test_another_persons_data_never_appears(smtp_server):
+    alice, bob = patient("alice@example.org"), patient("bob@example.org")
+    log_week(alice, date(2026, 11, 2), {0: 4, 1: 3})
+    log_week(bob, date(2026, 11, 2), {0: 0, 1: 1})
+    run_tick(MONDAY_0800_LONDON)
+    by_recipient = {m["To"]: m.get_body(preferencelist=("plain",)).get_content() for m in smtp_server.messages}
+    assert "Cramps: 7" in by_recipient["alice@example.org"]
+    assert "Cramps: 1" in by_recipient["bob@example.org"]
+    assert "Cramps: 7" not in by_recipient["bob@example.org"]
+    assert email_token(alice.pk) not in by_recipient["bob@example.org"]
+
+
+def test_smtp_down_then_up_sends_exactly_one(smtp_server):
+    patient()
+    smtp_server.stop()
+    assert run_tick(MONDAY_0800_LONDON) == ["failed"]
+    row = DigestDelivery.objects.get()
+    assert row.status == "failed" and "Connection" in row.last_error
+    assert run_tick(MONDAY_0800_LONDON + timedelta(minutes=1)) == []  # backing off
+    smtp_server.start()
+    assert run_tick(MONDAY_0800_LONDON + timedelta(minutes=6)) == ["sent"]
+    assert run_tick(MONDAY_0800_LONDON + timedelta(hours=1)) == []
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_refusing_server_is_retried_then_given_up_visibly(smtp_server):
+    patient()
+    smtp_server.refuse = True
+    now, outcomes = MONDAY_0800_LONDON, []
+    for _ in range(12):
+        outcomes += run_tick(now)
+        now += timedelta(hours=7)
+    assert outcomes == ["failed"] * (delivery.MAX_ATTEMPTS - 1) + ["abandoned"]
+    row = DigestDelivery.objects.get()
+    assert row.status == "abandoned" and "451" in row.last_error
+    assert smtp_server.messages == []
+
+
+def test_a_worker_that_died_mid_send_is_taken_over_after_the_lease(smtp_server):
+    patient()
+    [delivery_id] = delivery.plan(now=MONDAY_0800_LONDON)
+    assert delivery.claim(delivery_id, MONDAY_0800_LONDON)  # ...and then the worker was killed
+    assert run_tick(MONDAY_0800_LONDON + timedelta(minutes=5)) == []
+    assert run_tick(MONDAY_0800_LONDON + delivery.LEASE + timedelta(minutes=1)) == ["sent"]
+    assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["unverified", "opted_out", "deleted", "kill_switch", "inactive"],
+)
+def test_nobody_gets_an_email_they_should_not(smtp_server, settings, change):
+    user = patient(verified=change != "unverified")
+    if change == "opted_out":
+        Profile.objects.filter(user=user).update(digest_enabled=False)
+    elif change == "deleted":
+        user.delete()
+    elif change == "kill_switch":
+        settings.DIGESTS_ENABLED = False
+    elif change == "inactive":
+        type(user).objects.filter(pk=user.pk).update(is_active=False)
+    assert run_tick(MONDAY_0800_LONDON) == []
+    assert smtp_server.messages == []
+
+
+def test_unsubscribing_between_plan_and_send_sends_nothing(smtp_server):
+    user = patient()
+    [delivery_id] = delivery.plan(now=MONDAY_0800_LONDON)
+    Profile.objects.filter(user=user).update(digest_enabled=False)
+    assert delivery.send(delivery_id, now=MONDAY_0800_LONDON) == "skipped"
+    assert smtp_server.messages == []
+
+
+def test_an_active_red_flag_replaces_the_tip(smtp_server):
+    user = patient()
+    Finding.objects.create(
+        user=user,
+        key="R13:swelling",
+        rule="R13",
+        trigger="rf_dvt",
+        status="escalation",
+        escalation="E1",
+        rank=0,
+        message="You reported a swollen, red or warm calf. Get medical help today.",
+        source="Based on: NICE CKS",
+        analysis_version="1",
+        analysed_at=MONDAY_0800_LONDON,
+    )
+    run_tick(MONDAY_0800_LONDON)
+    [message] = smtp_server.messages
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert str(message["Subject"]).strip().startswith("Please read")
+    assert "IMPORTANT: You reported a swollen" in text
+    assert "A TIP" not in text
+
+
+def test_a_pattern_is_shown_with_its_numbers_and_tip(smtp_server):
+    user = patient()
+    Finding.objects.create(
+        user=user,
+        key="R02",
+        rule="R02",
+        trigger="tr_overuse_exertion",
+        status="possible_pattern_higher",
+        rank=0,
+        message="Possible pattern: on nights after harder exercise you logged cramps about 2.1× as often "
+        "(30 cramps in 40 nights vs 28 in 80 other nights; 95% interval 1.2 to 3.6).",
+        tip="Build up training gradually.",
+        source="Based on: Miller 2022",
+        analysis_version="1",
+        analysed_at=MONDAY_0800_LONDON,
+    )
+    run_tick(MONDAY_0800_LONDON)
+    text = smtp_server.messages[0].get_body(preferencelist=("plain",)).get_content()
+    assert "30 cramps in 40 nights vs 28 in 80 other nights; 95% interval 1.2 to 3.6" in text
+    assert "Build up training gradually." in text and "Based on: Miller 2022" in text
+
+
+def test_the_rotating_tip_is_never_the_same_two_weeks_running(smtp_server):
+    patient()
+    now, tips = MONDAY_0800_LONDON, []
+    for _ in range(6):
+        run_tick(now)
+        now += timedelta(days=7)
+    tips = list(DigestDelivery.objects.order_by("week_start").values_list("tip_id", flat=True))
+    assert len(tips) == 6 and all(tips)
+    assert all(a != b for a, b in zip(tips, tips[1:], strict=False))
+    monday = date(2026, 11, 2)
+    assert rotating_tip(monday, rotating_tip(monday, "")) != rotating_tip(monday, "")
+
+
+def test_a_thin_week_gets_a_nudge(smtp_server):
+    user = patient()
+    log_week(user, date(2026, 11, 2), {0: 1})
+    run_tick(MONDAY_0800_LONDON)
+    assert (
+        "You logged 1 of 7 nights this week"
+        in smtp_server.messages[0].get_body(preferencelist=("plain",)).get_content()
+    )
+
+
+def test_unsubscribe_link_confirms_on_get_and_unsubscribes_on_post(db):
+    user = patient()
+    client = Client(enforce_csrf_checks=True)
+    url = f"/email/unsubscribe/{email_token(user.pk)}/"
+    page = client.get(url)
+    assert page.status_code == 200 and b"Stop the weekly email?" in page.content
+    assert Profile.objects.get(user=user).digest_enabled
+    # RFC 8058 one-click: a bare POST from the mail client, no cookies or CSRF token.
+    response = client.post(url, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert not Profile.objects.get(user=user).digest_enabled
+
+
+def test_a_tampered_token_is_rejected(db):
+    user = patient()
+    token = email_token(user.pk)
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    response = Client().post(f"/email/unsubscribe/{tampered}/")
+    assert response.status_code == 400
+    assert Profile.objects.get(user=user).digest_enabled
+    assert Client().get(f"/email/preferences/{tampered}/").status_code == 400
+
+
+def test_the_preferences_page_changes_day_and_hour(db):
+    user = patient()
+    client = Client()
+    url = f"/email/preferences/{email_token(user.pk)}/"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"digest_enabled": "on", "digest_weekday": "4", "digest_hour": "19"})
+    assert response.status_code == 200 and b"Saved." in response.content
+    profile = Profile.objects.get(user=user)
+    assert (profile.digest_weekday, profile.digest_hour) == (4, 19)
+    local = profile.digest_next_at.astimezone(profile.zone)
+    assert (local.weekday(), local.hour) == (4, 19)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_tick_sends_through_a_celery_worker_on_redis(smtp_server):
+    from django.utils import timezone
+
+    user = patient(after=timezone.now() - timedelta(minutes=5))
+    Profile.objects.filter(user=user).update(digest_next_at=timezone.now() - timedelta(minutes=1))
+    assert tasks.plan_digests() == 1
+    with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10):
+        deadline = time.monotonic() + 30
+        while not smtp_server.messages and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert len(smtp_server.messages) == 1
+    assert DigestDelivery.objects.get().status == "sent"

@@ -1,0 +1,67 @@
+"""Email links that work without logging in: one-click unsubscribe and digest preferences."""
+
+from django import forms
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+
+from diary.models import Profile
+
+from .emails import user_id_from_token
+
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+def _profile(token: str) -> Profile | None:
+    user_id = user_id_from_token(token)
+    return Profile.objects.filter(user_id=user_id).first() if user_id else None
+
+
+def _bad_link(request) -> HttpResponse:
+    return render(request, "emails/bad_link.html", status=400)
+
+
+# Mail clients send RFC 8058 one-click POSTs without a CSRF token; the signed token is the credential.
+@csrf_exempt
+def unsubscribe(request, token):
+    profile = _profile(token)
+    if profile is None:
+        return _bad_link(request)
+    if request.method == "POST":
+        profile.digest_enabled = False
+        profile.save(update_fields=["digest_enabled", "updated_at"])
+        return render(request, "emails/unsubscribed.html", {"token": token})
+    # GET only shows a confirmation: link scanners and prefetchers must not unsubscribe anyone.
+    return render(request, "emails/unsubscribe.html", {"token": token, "email": profile.user.email})
+
+
+class DigestPreferencesForm(forms.ModelForm):
+    digest_weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int, label="Day")
+    digest_hour = forms.TypedChoiceField(choices=[(h, f"{h:02d}:00") for h in range(24)], coerce=int, label="Time")
+
+    class Meta:
+        model = Profile
+        fields = ["digest_enabled", "digest_weekday", "digest_hour"]
+        labels = {"digest_enabled": "Send me the weekly pattern email"}
+
+
+def preferences(request, token):
+    profile = _profile(token)
+    if profile is None:
+        return _bad_link(request)
+    form = DigestPreferencesForm(request.POST or None, instance=profile)
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        profile = form.save(commit=False)
+        profile.schedule_digest()
+        profile.save()
+        saved = True
+    return render(request, "emails/preferences.html", {"form": form, "saved": saved, "zone": profile.timezone})
