@@ -8,6 +8,12 @@ from rest_framework.test import APIClient
 
 
 def pytest_configure(config):
+    import os
+
+    from cramptrack.celery import app
+
+    # A queue of this session's own, so two test runs on one Redis never take each other's tasks.
+    app.conf.task_default_queue = f"tests-{os.getpid()}"
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" not in engine:
         pytest.exit(f"The tests need PostgreSQL (DATABASE_URL); settings point at {engine}.", returncode=3)

@@ -1,0 +1,100 @@
+"""A finding: one rule's result for one diary, and the shared wording of findings."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from . import stats
+from .catalogue import cite
+from .panel import Panel
+
+INSUFFICIENT = "insufficient_data"
+
+
+NO_PATTERN = "no_clear_pattern"
+
+
+HIGHER = "possible_pattern_higher"
+
+
+LOWER = "possible_pattern_lower"
+
+
+ESCALATION = "escalation"
+
+
+INFO = "info"
+
+
+LEVEL_ACTION = {
+    "E0": "Call emergency services now.",
+    "E1": "Get medical help today.",
+    "E2": "Book a visit with a clinician in the next week or two.",
+    "E3": "Mention it at your next routine visit.",
+}
+
+
+@dataclass
+class Finding:
+    rule: str
+    trigger: str
+    key: str  # stable within a diary, e.g. "R06:<course id>"
+    status: str
+    message: str
+    tip: str = ""
+    escalation: str | None = None
+    counts: dict = field(default_factory=dict)
+    rate_ratio: float | None = None
+    ci95: tuple[float | None, float | None] | None = None
+    nights_needed: int | None = None
+    firm: bool = False
+    first_detected_nights: int | None = None
+
+    @property
+    def source(self) -> str:
+        return cite(self.trigger)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["source"] = self.source
+        data["ci95"] = list(self.ci95) if self.ci95 else None
+        return data
+
+
+def recent(panel: Panel, days: int) -> np.ndarray:
+    since = np.datetime64(panel.today - timedelta(days=days))
+    return panel.episodes.started_on > since
+
+
+def comparison_words(c: stats.Comparison, exposed: str, other: str) -> str:
+    return f"{c.cramps_exposed} cramps in {c.nights_exposed} {exposed} vs {c.cramps_other} in {c.nights_other} {other}"
+
+
+def interval_words(c: stats.Comparison) -> str:
+    if c.ci_low is None:
+        return ""
+    high = "no upper limit yet" if c.ci_high is None else f"{c.ci_high:.1f}"
+    return f"; 95% interval {c.ci_low:.1f} to {high}"
+
+
+def ratio_words(rate_ratio: float | None) -> str:
+    return "far more often" if rate_ratio is None else f"about {rate_ratio:.1f}× as often"
+
+
+def escalate(rule, trigger, key, level, what, extra="") -> Finding:
+    message = f"{what} {LEVEL_ACTION[level]}"
+    if extra:
+        message += f" {extra}"
+    return Finding(rule, trigger, key, ESCALATION, message, escalation=level)
+
+
+def active_course(panel: Panel, classes: set[str], on: date) -> object | None:
+    for course in panel.courses:
+        if (
+            course.drug_class in classes
+            and course.started_on <= on
+            and (course.stopped_on is None or on <= course.stopped_on)
+        ):
+            return course
+    return None

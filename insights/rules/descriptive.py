@@ -1,0 +1,343 @@
+"""Descriptive rules: when cramps come (R01, R08), trend and burden (R07), side and site (R09),
+pregnancy (R11) and the age gate (R15)."""
+
+from datetime import timedelta
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from .. import stats
+from ..findings import (
+    ESCALATION,
+    HIGHER,
+    INFO,
+    INSUFFICIENT,
+    LEVEL_ACTION,
+    LOWER,
+    NO_PATTERN,
+    Finding,
+    comparison_words,
+    escalate,
+    interval_words,
+)
+from ..panel import Panel
+
+
+def r01_night_pattern(panel: Panel) -> Finding:
+    e = panel.episodes
+    known = e.context != ""
+    n = int(known.sum())
+    if n < 10:
+        return Finding(
+            "R01",
+            "pat_nocturnal_rest",
+            "R01",
+            INSUFFICIENT,
+            f"When your cramps come on: {n} of 10 cramps with a context logged so far.",
+            nights_needed=None,
+            counts={"cramps_with_context": n},
+        )
+    at_rest = int(np.isin(e.context[known], ["woke_from_sleep", "lying_awake"]).sum())
+    walking = int((e.context[known] == "walking").sum())
+    rls_like = int(((e.hard_knot == 0) & e.flags["urge_to_move"]).sum())
+    counts = {"cramps_with_context": n, "at_rest_at_night": at_rest, "walking": walking, "rls_like": rls_like}
+    if rls_like >= 2 and rls_like >= n // 4:
+        return Finding(
+            "R01",
+            "rf_rls_mimic",
+            "R01",
+            ESCALATION,
+            f"{rls_like} of your logged episodes had an urge to move and no hard knot in the muscle. That sounds "
+            "more like restless legs than cramps, which is a different, treatable condition.",
+            escalation="E3",
+            counts=counts,
+        )
+    if walking / n >= 0.3:
+        return Finding(
+            "R01",
+            "pat_daytime_at_work",
+            "R01",
+            INFO,
+            f"{walking} of {n} cramps came on while walking, which is less typical of night cramps. Log whether "
+            "the pain eases when you stand still or only when you sit, so CrampTrack can tell you whether to get "
+            "it checked.",
+            counts=counts,
+        )
+    if at_rest / n >= 0.7:
+        return Finding(
+            "R01",
+            "pat_nocturnal_rest",
+            "R01",
+            INFO,
+            f"{at_rest} of {n} cramps came at night or at rest: the usual pattern. Night cramps are common, usually "
+            "harmless and often have no cause that can be found.",
+            tip="A short calf stretch just before bed is a reasonable thing to try.",
+            counts=counts,
+        )
+    return Finding(
+        "R01",
+        "pat_nocturnal_rest",
+        "R01",
+        INFO,
+        f"{at_rest} of {n} cramps came at night or at rest, and the rest during the day.",
+        counts=counts,
+    )
+
+
+def r07_trend_and_burden(panel: Panel) -> list[Finding]:
+    out = []
+    n = panel.logged_nights
+    if n < 56:
+        out.append(
+            Finding(
+                "R07",
+                "pat_frequent_severe",
+                "R07",
+                INSUFFICIENT,
+                nights_needed=56 - n,
+                message=f"Trend: comparing your last 4 logged weeks with the 4 before needs 56 logged nights; "
+                f"you have {n}.",
+            )
+        )
+    else:
+        exposure = np.full(n, np.nan)
+        exposure[-28:] = 1.0
+        exposure[-56:-28] = 0.0
+        c = stats.compare(panel.cramps, exposure)
+        verdict = stats.gate(c, two_sided=True)
+        numbers = comparison_words(c, "recent nights", "nights in the 4 weeks before")
+        base = dict(
+            rule="R07",
+            trigger="pat_frequent_severe",
+            key="R07",
+            counts=c.counts,
+            rate_ratio=c.rate_ratio,
+            ci95=(c.ci_low, c.ci_high),
+        )
+        if verdict.status == HIGHER:
+            out.append(
+                Finding(
+                    **base,
+                    status=ESCALATION,
+                    escalation="E2",
+                    message=f"Your cramps are becoming more frequent ({numbers}{interval_words(c)}). That is worth "
+                    "discussing with a clinician, who can look for treatable causes and review your medicines. "
+                    f"{LEVEL_ACTION['E2']}",
+                )
+            )
+        elif verdict.status == LOWER:
+            out.append(Finding(**base, status=INFO, message=f"Fewer cramps lately: {numbers}."))
+        else:
+            out.append(Finding(**base, status=verdict.status, message=f"Trend: {numbers}; no clear change."))
+    burden = _burden(panel)
+    if burden is not None:
+        out.append(burden)
+    return out
+
+
+def _burden(panel: Panel) -> Finding | None:
+    """>= 4 cramp nights a week for 4 weeks running, with sleep disturbed (median >= 5/10)."""
+    last = panel.today - timedelta(days=1)
+    weeks = [panel.window(last - timedelta(days=7 * w + 6), last - timedelta(days=7 * w)) for w in range(4)]
+    if not all(int((panel.cramps[week] > 0).sum()) >= 4 for week in weeks):
+        return None
+    month = panel.window(last - timedelta(days=27), last)
+    disturbance = panel.context["sleep_disturbance"][month]
+    disturbance = disturbance[~np.isnan(disturbance)]
+    if disturbance.size < 7 or float(np.median(disturbance)) < 5:
+        return None
+    stretched = panel.context["stretched_before_bed"][month]
+    self_care = int(np.nansum(stretched == 1))
+    if self_care < 7:
+        return Finding(
+            "R07",
+            "pat_sleep_disruption",
+            "R07:burden",
+            INFO,
+            "Cramps have disturbed your sleep on at least 4 nights a week for 4 weeks. Try a calf stretch every "
+            "night before bed for 2 weeks and log it; if the cramps still break your sleep, see a clinician.",
+            tip="Stretch your calves for a few minutes just before lights-out.",
+        )
+    return Finding(
+        "R07",
+        "pat_sleep_disruption",
+        "R07:burden",
+        ESCALATION,
+        escalation="E2",
+        message="Cramps have disturbed your sleep on at least 4 nights a week for 4 weeks, despite bedtime "
+        f"stretching. A clinician can look for treatable causes and discuss options. {LEVEL_ACTION['E2']}",
+    )
+
+
+DEFAULT_BED, DEFAULT_WAKE = 23.0, 7.0
+
+
+def r08_time_of_night(panel: Panel) -> Finding:
+    e = panel.episodes
+    index = np.searchsorted(panel.nights, e.night)
+    index = np.clip(index, 0, max(panel.logged_nights - 1, 0))
+    bed = panel.bedtime[index] if panel.logged_nights else np.full(len(e), np.nan)
+    wake = panel.wake_time[index] if panel.logged_nights else np.full(len(e), np.nan)
+    bed = np.where(np.isnan(bed), DEFAULT_BED, bed)
+    wake = np.where(np.isnan(wake), DEFAULT_WAKE, wake)
+    in_bed_hours = (wake - bed) % 24
+    since_bed = (e.local_hour - bed) % 24
+    timed = ~e.time_approximate & (since_bed < in_bed_hours) & (in_bed_hours > 0)
+    thirds = np.floor(3 * since_bed[timed] / in_bed_hours[timed]).astype(int)
+    observed = np.bincount(thirds, minlength=3)[:3]
+    n = int(observed.sum())
+    counts = {"early": int(observed[0]), "middle": int(observed[1]), "late": int(observed[2])}
+    if n < 15:
+        return Finding(
+            "R08",
+            "pat_nocturnal_rest",
+            "R08",
+            INSUFFICIENT,
+            counts=counts,
+            message=f"Time of night: {n} of the 15 cramps with an exact time in bed needed so far.",
+        )
+    p_value = float(scipy_stats.chisquare(observed).pvalue)
+    top = int(np.argmax(observed))
+    names = ("first", "middle", "last")
+    words = (
+        f"{counts['early']} in the first third of the night, {counts['middle']} in the middle, "
+        f"{counts['late']} in the last"
+    )
+    if p_value < 0.01 and observed[top] / n >= 0.5:
+        tip = (
+            "Stretch right before lights-out."
+            if top == 0
+            else "Keep the top sheet loose so your feet aren't pushed into a pointed position, and stretch gently if "
+            "you wake."
+        )
+        return Finding(
+            "R08",
+            "pat_nocturnal_rest",
+            "R08",
+            INFO,
+            counts=counts,
+            tip=tip,
+            message=f"Your cramps cluster in the {names[top]} third of the night ({words}). Exploratory: there is "
+            "little research on timing within the night.",
+        )
+    return Finding(
+        "R08",
+        "pat_nocturnal_rest",
+        "R08",
+        NO_PATTERN,
+        counts=counts,
+        message=f"Time of night: {words}; no clear cluster.",
+    )
+
+
+def r09_side_and_site(panel: Panel) -> list[Finding]:
+    e = panel.episodes
+    out = []
+    one_sided = np.isin(e.side, ["left", "right"])
+    n = int(one_sided.sum())
+    left = int((e.side == "left").sum())
+    counts = {"left": left, "right": n - left, "both": int((e.side == "both").sum())}
+    if n < 10:
+        out.append(
+            Finding(
+                "R09",
+                "pat_side_asymmetry",
+                "R09",
+                INSUFFICIENT,
+                counts=counts,
+                message=f"Side: {n} of the 10 one-sided cramps needed so far.",
+            )
+        )
+    else:
+        top_side = "left" if left >= n - left else "right"
+        k = max(left, n - left)
+        p_value = float(scipy_stats.binomtest(k, n, 0.5).pvalue)
+        if k / n >= 0.8 and p_value < 0.01:
+            on_side = one_sided & (e.side == top_side)
+            nerve = bool((on_side & (e.flags["back_pain_radiating"] | e.flags["numbness_tingling"])).any())
+            if nerve:
+                out.append(
+                    escalate(
+                        "R09",
+                        "rf_lumbar_disc_radiculopathy",
+                        "R09",
+                        "E2",
+                        f"{k} of {n} one-sided cramps were on the {top_side}, together with back pain or numbness. "
+                        "That combination can come from a trapped nerve in the back, which a clinician can check.",
+                    )
+                )
+            else:
+                out.append(
+                    Finding(
+                        "R09",
+                        "pat_side_asymmetry",
+                        "R09",
+                        INFO,
+                        counts=counts,
+                        message=f"{k} of {n} one-sided cramps were on the {top_side}. Many people cramp more on "
+                        "one side; on its own this is not a concern.",
+                    )
+                )
+        else:
+            out.append(
+                Finding(
+                    "R09",
+                    "pat_side_asymmetry",
+                    "R09",
+                    NO_PATTERN,
+                    counts=counts,
+                    message=f"Side: {left} left, {n - left} right; no clear difference.",
+                )
+            )
+    total = len(e)
+    thigh = int(np.isin(e.muscle, ["hamstring", "quadriceps"]).sum())
+    if total >= 10 and thigh / total >= 0.5:
+        out.append(
+            escalate(
+                "R09",
+                "pat_muscle_site",
+                "R09:thigh",
+                "E3",
+                f"{thigh} of {total} cramps were in the thigh. Night cramps are usually in the calf or foot, so this "
+                "is worth mentioning.",
+            )
+        )
+    return out
+
+
+def r11_pregnancy(panel: Panel) -> Finding:
+    due = panel.profile.get("due_date")
+    counts = {}
+    if due:
+        weeks = 40 - (np.datetime64(due) - panel.nights).astype(int) / 7
+        for name, low, high in (("first", -99, 14), ("second", 14, 28), ("third", 28, 99)):
+            mask = (weeks >= low) & (weeks < high)
+            counts[name] = {"cramps": int(panel.cramps[mask].sum()), "nights": int(mask.sum())}
+    by_trimester = "; ".join(
+        f"{name} trimester: {v['cramps']} cramps in {v['nights']} nights" for name, v in counts.items() if v["nights"]
+    )
+    return Finding(
+        "R11",
+        "rf_pregnancy",
+        "R11",
+        INFO,
+        counts=counts,
+        message="Leg cramps are common in later pregnancy. " + (f"{by_trimester}." if by_trimester else ""),
+        tip="Stretch your calves before bed; warmth or gentle massage can help during a cramp, but not on a calf "
+        "that is swollen, red or warm. Ask your midwife before taking any supplement.",
+    )
+
+
+def r15_age_gate(panel: Panel) -> Finding | None:
+    born = panel.profile.get("birth_year")
+    if not born or panel.today.year - born >= 18:
+        return None
+    return Finding(
+        "R15",
+        "rf_growing_pains",
+        "R15",
+        INFO,
+        "CrampTrack's analysis is made for adults, so it doesn't analyse this diary. Leg pains in children and "
+        "teenagers are often harmless, but see a clinician if the pain is on one side only, comes with a limp, "
+        "happens in the day or morning, or a joint is swollen; get help today if there is also a fever.",
+    )

@@ -1,0 +1,263 @@
+"""Exposure rules behind the statistical gate: exercise (R02), cold (R03), fluids and sweating (R04), long
+sitting or standing (R10), stress (R16) and the bedtime-stretch trial (R17).
+
+Exposures are 1/0 per logged night, NaN where the check-in did not record them:
+an unrecorded exposure is never read as "no"."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import stats
+from ..findings import (
+    HIGHER,
+    INFO,
+    INSUFFICIENT,
+    LOWER,
+    Finding,
+    active_course,
+    comparison_words,
+    interval_words,
+    ratio_words,
+)
+from ..panel import Panel
+from .medications import DIURETICS
+
+
+@dataclass
+class ExposureRule:
+    rule: str
+    trigger: str
+    key: str
+    exposed_words: str  # "nights after harder exercise"
+    other_words: str
+    exposure: np.ndarray  # 1/0/NaN per logged night
+    tip_higher: str = ""
+    tip_lower: str = ""
+    two_sided: bool = False
+    exploratory: bool = False
+    lower_words: str = ""  # what a lower rate means, for two-sided rules
+    no_pattern_words: str = ""
+
+    def evaluate(self, panel: Panel) -> Finding:
+        c = stats.compare(panel.cramps, self.exposure)
+        verdict = stats.gate(c, two_sided=self.two_sided)
+        numbers = comparison_words(c, self.exposed_words, self.other_words)
+        base = dict(
+            rule=self.rule,
+            trigger=self.trigger,
+            key=self.key,
+            status=verdict.status,
+            counts=c.counts,
+            rate_ratio=c.rate_ratio,
+            ci95=(c.ci_low, c.ci_high),
+        )
+        label = " (exploratory)" if self.exploratory else ""
+        if verdict.status == INSUFFICIENT:
+            more = (
+                f"about {verdict.nights_needed} more logged nights"
+                if verdict.nights_needed
+                else f"{stats.MIN_CRAMPS} cramps in all"
+            )
+            return Finding(
+                **base,
+                nights_needed=verdict.nights_needed,
+                message=f"Not enough data yet to compare {self.exposed_words} with {self.other_words}{label}: "
+                f"{numbers}. Testing needs at least {stats.MIN_NIGHTS_EACH_SIDE} logged nights of each kind "
+                f"and {stats.MIN_CRAMPS} cramps; {more} to go.",
+            )
+        if verdict.status == HIGHER:
+            return Finding(
+                **base,
+                tip=self.tip_higher,
+                message=f"Possible pattern{label}: on {self.exposed_words} you logged cramps "
+                f"{ratio_words(c.rate_ratio)} ({numbers}{interval_words(c)}). This is an association in your "
+                "diary, not proof of a cause.",
+            )
+        if verdict.status == LOWER:
+            return Finding(
+                **base,
+                tip=self.tip_lower,
+                message=f"Possible pattern{label}: fewer cramps on {self.exposed_words} ({numbers}"
+                f"{interval_words(c)}). {self.lower_words}".strip(),
+            )
+        return Finding(
+            **base,
+            message=f"No clear difference{label}: {numbers}{interval_words(c)}. {self.no_pattern_words}".strip(),
+        )
+
+
+def _flag(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(values), np.nan, (values == 1).astype(float))
+
+
+def _any_of(*conditions: np.ndarray) -> np.ndarray:
+    """1 if any known condition holds, 0 if all known ones are false, NaN if none is known."""
+    stacked = np.vstack(conditions)
+    known = ~np.isnan(stacked)
+    hit = np.nan_to_num(stacked, nan=0.0).max(axis=0)
+    return np.where(known.any(axis=0), hit, np.nan)
+
+
+def _at_least(values: np.ndarray, threshold: float) -> np.ndarray:
+    return np.where(np.isnan(values), np.nan, (values >= threshold).astype(float))
+
+
+def _at_most(values: np.ndarray, threshold: float) -> np.ndarray:
+    return np.where(np.isnan(values), np.nan, (values <= threshold).astype(float))
+
+
+def _quantile(values: np.ndarray, q: float) -> float | None:
+    known = values[~np.isnan(values)]
+    if known.size < 8 or np.ptp(known) == 0:
+        return None  # too few or all equal: no personal quartile to speak of
+    return float(np.quantile(known, q))
+
+
+def _no_exposure(panel: Panel) -> np.ndarray:
+    return np.full(panel.logged_nights, np.nan)
+
+
+def fluid_rule_blocked(panel: Panel) -> str:
+    p = panel.profile
+    if active_course(panel, DIURETICS, panel.today):
+        return "you take a diuretic"
+    for name, words in (
+        ("has_heart_failure", "heart failure"),
+        ("has_kidney_disease", "kidney disease"),
+        ("has_liver_disease", "liver disease"),
+        ("on_fluid_restriction", "a fluid restriction"),
+    ):
+        if p.get(name):
+            return f"you have {words}" if name != "on_fluid_restriction" else "you are on a fluid restriction"
+    return ""
+
+
+def exposure_rules(panel: Panel) -> list[ExposureRule]:
+    ctx = panel.context
+    minutes = ctx["exercise_minutes"]
+    known_minutes = minutes[~np.isnan(minutes) & (minutes > 0)]
+    median = float(np.median(known_minutes)) if known_minutes.size else np.inf
+    hard = _any_of(_at_least(minutes, 60), _at_least(minutes, 1.5 * median), _flag(ctx["harder_than_usual"]))
+    low_cut = _quantile(minutes, 1 / 3)
+    fluid_cut = _quantile(ctx["fluids_cups"], 0.25)
+    sit_cut, stand_cut = _quantile(ctx["hours_sitting"], 0.75), _quantile(ctx["hours_standing"], 0.75)
+    long_position = _any_of(
+        _at_least(ctx["hours_sitting"], sit_cut) if sit_cut is not None else _no_exposure(panel),
+        _at_least(ctx["hours_standing"], stand_cut) if stand_cut is not None else _no_exposure(panel),
+    )
+    rules = [
+        ExposureRule(
+            "R02",
+            "tr_overuse_exertion",
+            "R02",
+            "nights after harder exercise",
+            "other nights",
+            hard,
+            tip_higher="Build up training gradually, and stretch your calves after exercise and at bedtime.",
+        ),
+        ExposureRule(
+            "R02",
+            "tr_overuse_exertion",
+            "R02s",
+            "nights after your least active days",
+            "other nights",
+            _at_most(minutes, low_cut) if low_cut is not None else _no_exposure(panel),
+            tip_higher="Regular light activity, such as a daily walk, may help.",
+        ),
+        ExposureRule(
+            "R03",
+            "tr_cold_exposure",
+            "R03",
+            "nights your feet were cold or uncovered",
+            "other nights",
+            _flag(ctx["feet_cold"]),
+            two_sided=True,
+            tip_higher="Warm socks or extra bedding are an easy, harmless thing to try. The evidence on cold is "
+            "mixed, so let your diary tell you.",
+            lower_words="Cold doesn't look like a trigger for you.",
+            no_pattern_words="So far cold doesn't look like a trigger for you.",
+        ),
+        ExposureRule(
+            "R04",
+            "tr_sweat_electrolyte_loss",
+            "R04s",
+            "nights after heavy sweating, heat, vomiting or diarrhoea",
+            "other nights",
+            _any_of(_flag(ctx["heavy_sweating"]), _flag(ctx["vomiting_diarrhoea"])),
+            tip_higher="On long, sweaty days eat and salt your food normally; drink to thirst.",
+        ),
+        ExposureRule(
+            "R10",
+            "tr_prolonged_position",
+            "R10",
+            "nights after long sitting or standing days",
+            "other nights",
+            long_position,
+            tip_higher="Break up long sitting or standing: a short walk, ankle circles or calf raises every hour.",
+        ),
+        ExposureRule(
+            "R16",
+            "tr_stress",
+            "R16",
+            "nights after high-stress evenings (7 or more out of 10)",
+            "other nights",
+            _at_least(ctx["stress"], 7),
+            exploratory=True,
+            tip_higher="A relaxing wind-down routine before bed can't hurt.",
+        ),
+    ]
+    blocked = fluid_rule_blocked(panel)
+    if not blocked:
+        rules.insert(
+            3,
+            ExposureRule(
+                "R04",
+                "tr_dehydration",
+                "R04",
+                "nights after your lowest-fluid days",
+                "other nights",
+                _at_most(ctx["fluids_cups"], fluid_cut) if fluid_cut is not None else _no_exposure(panel),
+                tip_higher="Drinking to thirst, with a little extra in heat or exercise, is reasonable. More isn't "
+                "better: forcing down large amounts doesn't prevent cramps.",
+            ),
+        )
+    trial = stretch_trial_nights(panel)
+    if trial is not None:
+        rules.append(
+            ExposureRule(
+                "R17",
+                "rx_stretch_strength_program",
+                "R17",
+                "stretch nights",
+                "no-stretch nights",
+                trial,
+                two_sided=True,
+                lower_words="In your own trial, nights with the bedtime stretch had fewer cramps.",
+                no_pattern_words="In your own trial the bedtime stretch made no clear difference.",
+            )
+        )
+    return rules
+
+
+def fluid_rule_note(panel: Panel) -> Finding | None:
+    blocked = fluid_rule_blocked(panel)
+    if not blocked:
+        return None
+    return Finding(
+        "R04",
+        "tr_dehydration",
+        "R04",
+        INFO,
+        f"CrampTrack doesn't give fluid advice because {blocked}. Ask your clinician what is right for you on "
+        "fluids and blood salts.",
+    )
+
+
+def stretch_trial_nights(panel: Panel) -> np.ndarray | None:
+    """R17: within an opted-in trial, 1 on nights stretched, 0 on nights not; NaN outside the trial."""
+    started = panel.profile.get("stretch_trial_started_on")
+    if not started:
+        return None
+    in_trial = panel.nights >= np.datetime64(started)
+    return np.where(in_trial, _flag(panel.context["stretched_before_bed"]), np.nan)
