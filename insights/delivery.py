@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -24,7 +25,7 @@ from django.utils import timezone
 from diary.localtime import week_before
 from diary.models import Profile
 
-from .digest import build_digest
+from .digest import build_digests
 from .emails import digest_message
 from .models import DigestDelivery
 
@@ -59,13 +60,17 @@ def plan(now=None) -> list[int]:
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("digest_next_at")[: settings.DIGEST_PLAN_BATCH]
         )
+        # The week is computed once, here, from the due time: a retry covers the same week.
+        DigestDelivery.objects.bulk_create(
+            [
+                DigestDelivery(user_id=p.user_id, week_start=week_before(p.digest_next_at, p.zone), next_attempt_at=now)
+                for p in due
+            ],
+            ignore_conflicts=True,
+        )
         for profile in due:
-            week_start = week_before(profile.digest_next_at, profile.zone)
-            DigestDelivery.objects.get_or_create(
-                user_id=profile.user_id, week_start=week_start, defaults={"next_attempt_at": now}
-            )
             profile.schedule_digest(after=max(now, profile.digest_next_at))
-        Profile.objects.bulk_update(due, ["digest_next_at"])
+        Profile.objects.bulk_update(due, ["digest_next_at"], batch_size=1000)
     waiting = DigestDelivery.objects.filter(attempts__lt=MAX_ATTEMPTS).filter(
         Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__lte=now)
         | Q(status=Status.SENDING, claimed_at__lt=now - LEASE)
@@ -73,44 +78,80 @@ def plan(now=None) -> list[int]:
     return list(waiting.order_by("next_attempt_at").values_list("id", flat=True))
 
 
-def claim(delivery_id: int, now) -> bool:
+def claim_many(delivery_ids: list[int], now) -> list[int]:
+    """Move claimable rows to "sending"; returns the ids this caller now owns."""
     claimable = Q(status__in=[Status.PENDING, Status.FAILED]) | Q(status=Status.SENDING, claimed_at__lt=now - LEASE)
-    updated = DigestDelivery.objects.filter(claimable, pk=delivery_id, attempts__lt=MAX_ATTEMPTS).update(
-        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
-    return updated == 1
+    with transaction.atomic():
+        ids = list(
+            DigestDelivery.objects.select_for_update(skip_locked=True)
+            .filter(claimable, pk__in=delivery_ids, attempts__lt=MAX_ATTEMPTS)
+            .values_list("pk", flat=True)
+        )
+        DigestDelivery.objects.filter(pk__in=ids).update(
+            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return ids
+
+
+def claim(delivery_id: int, now) -> bool:
+    return bool(claim_many([delivery_id], now))
 
 
 def send(delivery_id: int, now=None, connection=None) -> str:
     """Try one delivery; returns sent, skipped, failed, abandoned or not_claimed."""
+    return send_batch([delivery_id], now=now, connection=connection)[delivery_id]
+
+
+def send_batch(delivery_ids: list[int], now=None, connection=None) -> dict[int, str]:
+    """Claim, build and send a batch over one SMTP connection; each row is marked sent right after its email."""
     now = now or timezone.now()
-    if not settings.DIGESTS_ENABLED or not claim(delivery_id, now):
-        return "not_claimed"
-    delivery = DigestDelivery.objects.select_related("user").get(pk=delivery_id)
-    user = delivery.user
-    if not eligible_profiles().filter(user_id=user.pk).exists():
-        DigestDelivery.objects.filter(pk=delivery_id).update(status=Status.ABANDONED, last_error="no longer opted in")
-        return "skipped"
-    last_tip = (
-        DigestDelivery.objects.filter(user=user, status=Status.SENT, week_start__lt=delivery.week_start)
-        .order_by("-week_start")
-        .values_list("tip_id", flat=True)
-        .first()
-    ) or ""
-    try:
-        digest = build_digest(user, delivery.week_start, last_tip)
-        message = digest_message(user, digest, delivery.pk)
-        message.connection = connection
-        message.send(fail_silently=False)
-    except Exception as error:  # any SMTP or rendering failure is retried, never lost
-        attempts = delivery.attempts
-        status = Status.ABANDONED if attempts >= MAX_ATTEMPTS else Status.FAILED
-        DigestDelivery.objects.filter(pk=delivery_id).update(
-            status=status, last_error=f"{type(error).__name__}: {error}"[:2000], next_attempt_at=now + backoff(attempts)
+    outcomes = dict.fromkeys(delivery_ids, "not_claimed")
+    if not settings.DIGESTS_ENABLED:
+        return outcomes
+    rows = list(DigestDelivery.objects.filter(pk__in=claim_many(delivery_ids, now)).select_related("user"))
+    if not rows:
+        return outcomes
+    eligible = set(eligible_profiles().filter(user_id__in=[r.user_id for r in rows]).values_list("user_id", flat=True))
+    gone = [r.pk for r in rows if r.user_id not in eligible]
+    if gone:
+        DigestDelivery.objects.filter(pk__in=gone).update(status=Status.ABANDONED, last_error="no longer opted in")
+        outcomes.update(dict.fromkeys(gone, "skipped"))
+    rows = [r for r in rows if r.user_id in eligible]
+    digests = build_digests([(r.user_id, r.week_start) for r in rows], _last_tips(rows))
+    connection = connection or get_connection()
+    for row in rows:
+        digest = digests[(row.user_id, row.week_start)]
+        try:
+            message = digest_message(row.user, digest, row.pk)
+            message.connection = connection
+            message.send(fail_silently=False)
+        except Exception as error:  # any SMTP or rendering failure is retried, never lost
+            outcomes[row.pk] = _failed(row, error, now)
+            connection.close()  # a broken connection is reopened by the next send
+            continue
+        DigestDelivery.objects.filter(pk=row.pk).update(
+            status=Status.SENT, sent_at=timezone.now(), tip_id=digest.tip_id, last_error=""
         )
-        log.warning("digest %s attempt %s failed: %s", delivery_id, attempts, type(error).__name__)
-        return "abandoned" if status == Status.ABANDONED else "failed"
-    DigestDelivery.objects.filter(pk=delivery_id).update(
-        status=Status.SENT, sent_at=timezone.now(), tip_id=digest.tip_id, last_error=""
+        outcomes[row.pk] = "sent"
+    connection.close()
+    return outcomes
+
+
+def _last_tips(rows: list[DigestDelivery]) -> dict[int, str]:
+    """The tip each person got the week before, so the rotation never repeats it."""
+    previous = {(r.user_id, r.week_start - timedelta(days=7)) for r in rows}
+    sent = DigestDelivery.objects.filter(
+        user_id__in={user for user, _ in previous},
+        week_start__in={week for _, week in previous},
+        status=Status.SENT,
+    ).values_list("user_id", "week_start", "tip_id")
+    return {user: tip for user, week, tip in sent if (user, week) in previous}
+
+
+def _failed(row: DigestDelivery, error: Exception, now) -> str:
+    status = Status.ABANDONED if row.attempts >= MAX_ATTEMPTS else Status.FAILED
+    DigestDelivery.objects.filter(pk=row.pk).update(
+        status=status, last_error=f"{type(error).__name__}: {error}"[:2000], next_attempt_at=now + backoff(row.attempts)
     )
-    return "sent"
+    log.warning("digest %s attempt %s failed: %s", row.pk, row.attempts, type(error).__name__)
+    return "abandoned" if status == Status.ABANDONED else "failed"

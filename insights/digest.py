@@ -68,9 +68,28 @@ class Digest:
 
 
 def build_digest(user, week_start: date, last_tip_id: str = "") -> Digest:
-    first = week_start - timedelta(days=7 * WEEKS_BEFORE)
-    last = week_start + timedelta(days=6)
-    weeks = _weeks(user, first, last)
+    return build_digests([(user.pk, week_start)], {user.pk: last_tip_id})[(user.pk, week_start)]
+
+
+def build_digests(wanted: list[tuple[int, date]], last_tips: dict[int, str]) -> dict[tuple[int, date], Digest]:
+    """Digests for many (user id, week start) pairs with a fixed number of queries."""
+    if not wanted:
+        return {}
+    users = {user_id for user_id, _ in wanted}
+    first = min(week for _, week in wanted) - timedelta(days=7 * WEEKS_BEFORE)
+    last = max(week for _, week in wanted) + timedelta(days=6)
+    diary = _diary_rows(users, first, last)
+    findings: dict[int, list[Finding]] = {user_id: [] for user_id in users}
+    for finding in Finding.objects.filter(user_id__in=users).order_by("user_id", "rank"):
+        findings[finding.user_id].append(finding)
+    return {
+        (user_id, week_start): _digest(week_start, diary, user_id, findings[user_id], last_tips.get(user_id, ""))
+        for user_id, week_start in wanted
+    }
+
+
+def _digest(week_start: date, diary: dict, user_id: int, findings: list[Finding], last_tip_id: str) -> Digest:
+    weeks = _weeks(diary, user_id, week_start)
     week = weeks[-1]
     before = [w for w in weeks[:-1] if w.logged_nights]
     averages = {
@@ -80,8 +99,6 @@ def build_digest(user, week_start: date, last_tip_id: str = "") -> Digest:
         "logged_nights": _mean([w.logged_nights for w in before]),
     }
     digest = Digest(week_start, week, averages, max_cramps=max([1, *(n.cramps or 0 for n in week.nights)]))
-
-    findings = list(Finding.objects.filter(user=user).order_by("rank"))
     digest.escalations = [f for f in findings if f.status == ESCALATION and f.escalation in ("E0", "E1", "E2")]
     if digest.urgent:
         digest.escalations = [f for f in digest.escalations if f.escalation in ("E0", "E1")]
@@ -121,35 +138,47 @@ def _nudge(week: Week, findings: list[Finding]) -> str:
     )
 
 
-def _weeks(user, first: date, last: date) -> list[Week]:
-    per_night = dict(
-        Episode.objects.filter(user=user, night__range=(first, last))
-        .values("night")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("night", "n")
-    )
-    answered = dict(
-        CheckIn.objects.filter(user=user, date__range=(first, last), no_cramps__isnull=False).values_list(
-            "date", "no_cramps"
-        )
-    )
-    details = list(
-        Episode.objects.filter(user=user, night__range=(last - timedelta(days=6), last)).values_list(
-            "severity", "duration_minutes"
-        )
-    )
+def _diary_rows(users: set[int], first: date, last: date) -> dict:
+    """Cramps per night, check-in answers and episode details for a batch of people."""
+    per_night: dict = {}
+    episodes = Episode.objects.filter(user_id__in=users, night__range=(first, last))
+    for user_id, night, n in (
+        episodes.values("user_id", "night").annotate(n=Count("id")).order_by().values_list("user_id", "night", "n")
+    ):
+        per_night[(user_id, night)] = n
+    answered = {
+        (user_id, day): no_cramps
+        for user_id, day, no_cramps in CheckIn.objects.filter(
+            user_id__in=users, date__range=(first, last), no_cramps__isnull=False
+        ).values_list("user_id", "date", "no_cramps")
+    }
+    details: dict = {}
+    for user_id, night, severity, duration in episodes.values_list("user_id", "night", "severity", "duration_minutes"):
+        details.setdefault(user_id, []).append((night, severity, duration))
+    return {"per_night": per_night, "answered": answered, "details": details}
+
+
+def _weeks(diary: dict, user_id: int, week_start: date) -> list[Week]:
+    """The covered week (last) and the four before it."""
+    per_night, answered = diary["per_night"], diary["answered"]
+    week_end = week_start + timedelta(days=6)
+    details = [
+        (severity, duration)
+        for night, severity, duration in diary["details"].get(user_id, [])
+        if week_start <= night <= week_end
+    ]
     weeks = []
-    for start in (first + timedelta(days=7 * i) for i in range(WEEKS_BEFORE + 1)):
+    for w in range(WEEKS_BEFORE, -1, -1):
+        start = week_start - timedelta(days=7 * w)
         nights = []
         for day in (start + timedelta(days=d) for d in range(7)):
-            if day in per_night:
-                nights.append(Night(day, per_night[day]))
-            elif day in answered:
-                nights.append(Night(day, 0 if answered[day] else 1))
+            if (user_id, day) in per_night:
+                nights.append(Night(day, per_night[(user_id, day)]))
+            elif (user_id, day) in answered:
+                nights.append(Night(day, 0 if answered[(user_id, day)] else 1))
             else:
                 nights.append(Night(day, None))
-        weeks.append(_week(nights, details if start == last - timedelta(days=6) else []))
+        weeks.append(_week(nights, details if w == 0 else []))
     return weeks
 
 

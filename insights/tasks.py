@@ -22,16 +22,19 @@ def analyse_chunk(user_ids: list[int]) -> int:
     return store.analyse_and_store(user_ids)
 
 
+DIGEST_CHUNK = 50
+
+
 @shared_task(name="insights.plan_digests")
 def plan_digests() -> int:
-    """Beat tick: create this week's deliveries and queue every one waiting for a (re)try."""
+    """Beat tick: create this week's deliveries and queue every one waiting for a (re)try, in chunks."""
     ids = delivery.plan()
-    for delivery_id in ids:
-        send_digest.delay(delivery_id)
+    for start in range(0, len(ids), DIGEST_CHUNK):
+        send_digests.delay(ids[start : start + DIGEST_CHUNK])
     return len(ids)
 
 
-@shared_task(name="insights.send_digest", acks_late=True)
-def send_digest(delivery_id: int) -> str:
+@shared_task(name="insights.send_digests", acks_late=True)
+def send_digests(delivery_ids: list[int]) -> dict:
     # Retries are the planner's job (durable in PostgreSQL), not Celery's.
-    return delivery.send(delivery_id)
+    return delivery.send_batch(delivery_ids)

@@ -299,3 +299,26 @@ def test_the_beat_tick_sends_through_a_celery_worker_on_redis(smtp_server):
             time.sleep(0.2)
     assert len(smtp_server.messages) == 1
     assert DigestDelivery.objects.get().status == "sent"
+
+
+def test_a_batch_costs_one_query_per_digest_beyond_a_fixed_few(smtp_server):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def batch_queries(emails):
+        users = [patient(email) for email in emails]
+        for user in users:
+            log_week(user, date(2026, 11, 2), {0: 1, 1: 0})
+        ids = delivery.plan(now=MONDAY_0800_LONDON)
+        with CaptureQueriesContext(connection) as queries:
+            outcomes = delivery.send_batch(ids, now=MONDAY_0800_LONDON)
+        assert set(outcomes.values()) == {"sent"}
+        DigestDelivery.objects.all().delete()
+        for user in users:
+            user.delete()
+        return len(queries)
+
+    small = batch_queries([f"s{i}@example.org" for i in range(3)])
+    large = batch_queries([f"l{i}@example.org" for i in range(15)])
+    assert large - small == 12  # only the "mark sent" UPDATE grows with the batch
+    assert len(smtp_server.messages) == 18
