@@ -6,6 +6,6 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cramptrack.settings")
 
-app = Celery("cramptrack")
+app = Celery("cramptrack", include=["cramptrack.tasks"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -141,6 +141,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "plan-analysis": {"task": "insights.plan_analysis", "schedule": env.int("ANALYSIS_TICK_SECONDS", default=15 * 60)},
     "plan-digests": {"task": "insights.plan_digests", "schedule": env.int("DIGEST_TICK_SECONDS", default=5 * 60)},
+    "heartbeat": {"task": "cramptrack.heartbeat", "schedule": 60},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -181,7 +182,7 @@ REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "cramptrack.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

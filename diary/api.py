@@ -92,7 +92,7 @@ class IdempotentCreateMixin:
             instance, created = create_once(serializer, self.get_queryset(), **self.save_kwargs())
         except Conflict as conflict:
             return conflict_response(conflict, type(serializer))
-        body = type(serializer)(instance, context=self.get_serializer_context()).data
+        body = serializer.to_representation(instance)  # the validated serializer answers: no second one to build
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def save_kwargs(self) -> dict:
@@ -134,7 +134,7 @@ class DoseChangeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         return DoseChange.objects.filter(course__user=self.request.user).select_related("course")
 
     def save_kwargs(self) -> dict:
-        return {}
+        return {"lookup_first": True}
 
 
 @extend_schema(parameters=[OpenApiParameter("date", str, OpenApiParameter.PATH, description="YYYY-MM-DD")])

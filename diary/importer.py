@@ -229,7 +229,7 @@ def _import_row(user, kind: str, data: dict) -> bool:
     serializer_class, scope = SERIALIZERS[kind]
     serializer = serializer_class(data=data, context={"user": user})
     serializer.is_valid(raise_exception=True)
-    save_kwargs = {} if kind == "dose_changes" else {"user": user}
+    save_kwargs = {"lookup_first": True} if kind == "dose_changes" else {"user": user}
     _, created = create_once(serializer, scope(user), **save_kwargs)
     return created
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
+from rest_framework.exceptions import ValidationError
 
 from .localtime import night_of
 from .models import CheckIn, Episode, correct_no_cramp_answers, touch_diary
@@ -44,18 +45,20 @@ def differing_fields(stored: Model, validated: dict[str, Any]) -> list[str]:
     return names
 
 
-def create_once(serializer, scope: QuerySet, **save_kwargs) -> tuple[Model, bool]:
+def create_once(serializer, scope: QuerySet, *, lookup_first: bool = False, **save_kwargs) -> tuple[Model, bool]:
     """Save a validated serializer's row unless its uuid is already in `scope`.
 
     Returns (row, created). The same uuid with the same body returns the stored
-    row; with a different body it raises Conflict. A concurrent identical
-    request loses the race at the unique constraint and gets the stored row.
+    row; with a different body it raises Conflict. A retried or concurrent
+    identical request fails at the unique constraint and gets the stored row.
+    `lookup_first` is for rows whose unique constraint is narrower than `scope`
+    (a dose change is unique per course, its scope is the owner's courses).
     """
     uid = serializer.validated_data.get("uuid")
-    if uid is not None:
-        stored = scope.filter(uuid=uid).first()
-        if stored is not None:
-            return _same_or_conflict(stored, serializer.validated_data), False
+    if lookup_first and uid is not None and (stored := scope.filter(uuid=uid).first()) is not None:
+        return _same_or_conflict(stored, serializer.validated_data), False
+    # Insert first: a new uuid (nearly every request) costs no lookup; a retry hits the
+    # unique constraint, rolls back its savepoint and is then compared with the stored row.
     try:
         with transaction.atomic():
             return serializer.save(**save_kwargs), True
@@ -123,7 +126,9 @@ def sync_records(user, records: list[dict]) -> list[SyncResult]:
     (one query each), which is what makes a 100-record sync cheap.
     """
     results: list[SyncResult | None] = [None] * len(records)
-    new_episodes: list[tuple[int, EpisodeSerializer]] = []
+    new_episodes: list[tuple[int, dict]] = []
+    # One serializer validates every episode: building its fields costs more than validating.
+    validator = EpisodeSerializer(context={"user": user})
 
     for index, record in enumerate(records):
         kind = record.get("type") if isinstance(record, dict) else None
@@ -144,11 +149,10 @@ def sync_records(user, records: list[dict]) -> list[SyncResult]:
         if not raw_id:
             results[index] = SyncResult(index, kind, None, "invalid", {"id": "Offline records need a client uuid."})
             continue
-        serializer = EpisodeSerializer(data=data, context={"user": user})
-        if serializer.is_valid():
-            new_episodes.append((index, serializer))
-        else:
-            results[index] = SyncResult(index, kind, str(raw_id), "invalid", serializer.errors)
+        try:
+            new_episodes.append((index, validator.run_validation(data)))
+        except ValidationError as error:
+            results[index] = SyncResult(index, kind, str(raw_id), "invalid", error.detail)
 
     for index, result in _sync_episodes(user, new_episodes):
         results[index] = result
@@ -156,8 +160,6 @@ def sync_records(user, records: list[dict]) -> list[SyncResult]:
 
 
 def _sync_checkin(user, index: int, data: dict) -> SyncResult:
-    from rest_framework.exceptions import ValidationError
-
     try:
         row, created = upsert_checkin(user, data)
     except ValidationError as error:
@@ -167,24 +169,24 @@ def _sync_checkin(user, index: int, data: dict) -> SyncResult:
     return SyncResult(index, "checkin", str(row.uuid), "created" if created else "updated")
 
 
-def _sync_episodes(user, batch: list[tuple[int, EpisodeSerializer]]):
+def _sync_episodes(user, batch: list[tuple[int, dict]]):
     if not batch:
         return
     zone = user.profile.zone
     scope = Episode.objects.filter(user=user)
-    stored = {row.uuid: row for row in scope.filter(uuid__in=[s.validated_data["uuid"] for _, s in batch])}
+    stored = {row.uuid: row for row in scope.filter(uuid__in=[validated["uuid"] for _, validated in batch])}
     to_insert: list[tuple[int, Episode]] = []
     seen: dict = {}
-    for index, serializer in batch:
-        uid = serializer.validated_data["uuid"]
+    for index, validated in batch:
+        uid = validated["uuid"]
         existing = stored.get(uid) or seen.get(uid)
         if existing is not None:
-            fields = differing_fields(existing, serializer.validated_data)
+            fields = differing_fields(existing, validated)
             status = "conflict" if fields else "unchanged"
             errors = {name: "differs from the stored episode" for name in fields}
             yield index, SyncResult(index, "episode", str(uid), status, errors)
             continue
-        episode = Episode(user=user, **serializer.validated_data)
+        episode = Episode(user=user, **validated)
         episode.night = night_of(episode.started_at, zone)
         seen[uid] = episode
         to_insert.append((index, episode))
@@ -207,7 +209,6 @@ def _sync_episodes(user, batch: list[tuple[int, EpisodeSerializer]]):
                 yield index, SyncResult(index, "episode", str(episode.uuid), "created")
             except IntegrityError:
                 stored_row = scope.get(uuid=episode.uuid)
-                validated = dict(batch_by_index[index].validated_data)
-                fields = differing_fields(stored_row, validated)
+                fields = differing_fields(stored_row, dict(batch_by_index[index]))
                 status = "conflict" if fields else "unchanged"
                 yield index, SyncResult(index, "episode", str(episode.uuid), status)

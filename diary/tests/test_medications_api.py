@@ -125,3 +125,14 @@ def test_lists_hide_other_users_rows(alice_api, bob_api):
     )
     assert alice_api.get("/api/v1/medications/").data["count"] == 0
     assert alice_api.get("/api/v1/dose-changes/").data["count"] == 0
+
+
+def test_a_dose_change_id_cannot_be_reused_on_another_course(alice_api):
+    first, second = course_body(), course_body(name="Simvastatin")
+    alice_api.post("/api/v1/medications/", first, format="json")
+    alice_api.post("/api/v1/medications/", second, format="json")
+    change = {"id": str(uuid.uuid4()), "medication": first["id"], "changed_on": "2026-10-01", "direction": "increase"}
+    assert alice_api.post("/api/v1/dose-changes/", change, format="json").status_code == 201
+    moved = alice_api.post("/api/v1/dose-changes/", {**change, "medication": second["id"]}, format="json")
+    assert moved.status_code == 409
+    assert DoseChange.objects.count() == 1
