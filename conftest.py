@@ -62,6 +62,7 @@ class MailCatcher:
 
     def __init__(self, port: int):
         self.messages: list = []
+        self.sessions = 0
         self.refuse = False
         self.port = port
         self.controller = None
@@ -75,6 +76,11 @@ class MailCatcher:
 
     def stop(self):
         self.controller.stop(no_assert=True)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:

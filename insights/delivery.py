@@ -119,6 +119,12 @@ def send_batch(delivery_ids: list[int], now=None, connection=None) -> dict[int, 
     rows = [r for r in rows if r.user_id in eligible]
     digests = build_digests([(r.user_id, r.week_start) for r in rows], _last_tips(rows))
     connection = connection or get_connection()
+    try:
+        # Opened here, the backend keeps one SMTP session for the batch (else one per message).
+        connection.open()
+    except Exception as error:  # server down: every row is retried by a later tick
+        outcomes.update({row.pk: _failed(row, error, now) for row in rows})
+        return outcomes
     for row in rows:
         digest = digests[(row.user_id, row.week_start)]
         try:

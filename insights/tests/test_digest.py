@@ -322,3 +322,4 @@ def test_a_batch_costs_one_query_per_digest_beyond_a_fixed_few(smtp_server):
     large = batch_queries([f"l{i}@example.org" for i in range(15)])
     assert large - small == 12  # only the "mark sent" UPDATE grows with the batch
     assert len(smtp_server.messages) == 18
+    assert smtp_server.sessions == 2  # one SMTP session per batch
