@@ -10,6 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Pango, HarfBuzz and fontconfig (and a font) for WeasyPrint's PDF reports.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 \
+        fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so a code change doesn't reinstall them.
 COPY requirements.txt .
 RUN pip install -r requirements.txt
@@ -23,6 +29,7 @@ COPY cramptrack ./cramptrack
 COPY accounts ./accounts
 COPY diary ./diary
 COPY insights ./insights
+COPY sharing ./sharing
 COPY templates ./templates
 COPY static ./static
 

@@ -9,12 +9,19 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo test lint bench-api clean
+.PHONY: run demo test lint bench-api bench-pwa clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+# axe-core for the browser tests' accessibility checks. Lighthouse (a dev
+# dependency) is only for bench/lighthouse.sh, which installs it itself.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package-lock.json
+	npm ci --omit=dev --no-audit --no-fund
 	touch $@
 
 .env:
@@ -31,13 +38,18 @@ run: $(BIN)/.installed .env
 demo: $(BIN)/.installed .env
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py share_demo
 	$(MAKE) run
 
 ## test: the whole suite on PostgreSQL + Redis, then the static checks
-test: $(BIN)/.installed
+test: $(BIN)/.installed $(AXE)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	SECRET_KEY=test-only-secret DEBUG=0 CELERY_TASK_ALWAYS_EAGER=0 \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench-pwa: Lighthouse scores and first-load bytes of the log page (see bench/PWA.md)
+bench-pwa: $(BIN)/.installed
+	bench/lighthouse.sh
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

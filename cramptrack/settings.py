@@ -9,6 +9,7 @@ A .env file beside manage.py is read if present (`make run` writes one).
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,13 +50,17 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "csp",
     "accounts",
     "diary",
     "insights",
+    "sharing",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cramptrack.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -174,7 +179,13 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 LOGIN_REDIRECT_URL = "/"
+# After sign-up: detect the time zone and explain the morning check-in.
+ACCOUNT_SIGNUP_REDIRECT_URL = "/welcome/"
 LOGIN_URL = "account_login"
+# TOTP two-factor (allauth.mfa): required for clinicians before they see any shared diary
+# (sharing.mfa), offered to patients on the account pages.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = SITE_NAME
 
 REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False}
 
@@ -233,12 +244,13 @@ DIGEST_PLAN_BATCH = env.int("DIGEST_PLAN_BATCH", default=5000)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# Serve static files straight from static/ and the apps, without collectstatic
+# (the browser tests; collecting and compressing Swagger's bundles takes minutes).
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": env.str("STATICFILES_BACKEND", default="whitenoise.storage.CompressedManifestStaticFilesStorage")
-    },
+    "staticfiles": {"BACKEND": env.str("STATICFILES_BACKEND", default="cramptrack.storage.StaticStorage")},
 }
 
 LANGUAGE_CODE = "en"
@@ -249,6 +261,24 @@ USE_TZ = True
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https")
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 90  # a phone stays logged in for a season
 X_FRAME_OPTIONS = "DENY"
+# No inline scripts or styles anywhere: templates pass data in data-* attributes.
+# The API docs page relaxes style-src for Swagger UI's own inline styles (cramptrack/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 

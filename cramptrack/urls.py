@@ -1,6 +1,8 @@
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from knox import views as knox_views
 
 from insights import views as insights_views
@@ -8,18 +10,34 @@ from insights.api import InsightsView
 
 from . import health, views
 
+# The split view serves Swagger UI's start-up code as a separate script, so
+# script-src stays 'self'; only its stylesheet's inline <style> needs a relaxation.
+api_docs = csp_update({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="schema"))
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    # The phone app (page shells; their modules talk to /api/v1/).
     path("", views.home, name="home"),
+    path("diary/", views.diary, name="diary"),
+    path("checkin/", views.checkin, name="checkin"),
+    path("episode/", views.episode, name="episode"),
+    path("insights/", views.insights, name="insights-page"),
+    path("settings/", views.settings_page, name="settings"),
+    path("welcome/", views.welcome, name="welcome"),
+    path("sw.js", views.service_worker, name="service-worker"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("diary.urls")),
     path("api/v1/insights/", InsightsView.as_view(), name="insights"),
+    # Sharing with clinicians: the patient's /sharing/ and /api/v1/shares/, the clinician's /clinician/.
+    path("", include("sharing.urls")),
+    path("api/v1/", include("sharing.api_urls")),
     path("api/v1/auth/logout/", knox_views.LogoutView.as_view(), name="token-logout"),
     path("email/unsubscribe/<str:token>/", insights_views.unsubscribe, name="email-unsubscribe"),
     path("email/preferences/<str:token>/", insights_views.preferences, name="email-preferences"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/docs/", api_docs, name="api-docs"),
 ]
 
 handler500 = "cramptrack.errors.server_error"

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -297,7 +299,12 @@ class TokenView(APIView):
 
     @extend_schema(
         request=inline_serializer(
-            "TokenRequest", {"email": serializers.EmailField(), "password": serializers.CharField()}
+            "TokenRequest",
+            {
+                "email": serializers.EmailField(),
+                "password": serializers.CharField(),
+                "code": serializers.CharField(required=False, help_text="TOTP code, if two-factor is on"),
+            },
         ),
         responses=inline_serializer(
             "TokenResponse", {"token": serializers.CharField(), "expiry": serializers.DateTimeField(allow_null=True)}
@@ -309,5 +316,10 @@ class TokenView(APIView):
         user = authenticate(request, email=str(email).lower(), password=str(password))
         if user is None:
             raise ValidationError({"non_field_errors": ["Email or password is wrong."]})
+        # With two-factor on, a password alone must not open a door the login page keeps shut.
+        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        code = str(request.data.get("code", "")) if isinstance(request.data, dict) else ""
+        if totp is not None and not TOTP(totp).validate_code(code):
+            raise ValidationError({"code": ["Two-factor authentication is on: send the app's 6-digit code."]})
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_201_CREATED)

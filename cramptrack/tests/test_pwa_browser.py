@@ -1,0 +1,396 @@
+"""The phone app in a real browser: Debian's Chromium, headless, driven by Playwright,
+against a real gunicorn server (which one test kills with SIGKILL mid-sync).
+
+Screenshots of the main screens land in test-artifacts/screenshots/.
+"""
+
+import json
+import struct
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conftest import make_user
+from cramptrack.tests.conftest import ARTIFACTS, ROOT, ZONE, screenshot
+from diary.models import CheckIn, Episode
+
+pytestmark = pytest.mark.browser
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def local_now() -> datetime:
+    return datetime.now(ZoneInfo(ZONE))
+
+
+def chip(page) -> dict:
+    return page.eval_on_selector("#sync-status", "el => ({...el.dataset, label: el.textContent.trim()})")
+
+
+# Waits use selectors: wait_for_function evaluates strings, which the CSP forbids.
+def wait_pending(page, count: int) -> None:
+    page.wait_for_selector(f"#sync-status[data-pending='{count}']", state="attached")
+
+
+def wait_attention(page, count: int) -> None:
+    page.wait_for_selector(f"#sync-status[data-attention='{count}']", state="attached")
+
+
+def eventually(page, check, timeout: float = 15):
+    """Poll the server's database until `check()` is truthy (the sync is asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, "timed out waiting for the server to have it"
+        page.wait_for_timeout(100)  # keeps Playwright's event loop turning
+    return result
+
+
+def quick_log(page, muscle: str = "calf", side: str = "left") -> int:
+    """The three taps from the home screen; returns how many it took."""
+    taps = 0
+    for selector in ("#cramp-now", f'[data-muscle="{muscle}"]', f'[data-side="{side}"]'):
+        page.click(selector)
+        taps += 1
+    page.wait_for_selector("#step-done:not([hidden])")
+    return taps
+
+
+def wait_for_worker(page) -> str:
+    script = page.evaluate("navigator.serviceWorker.ready.then((r) => r.active.scriptURL)")
+    page.evaluate(
+        """() => navigator.serviceWorker.controller || new Promise((resolve) =>
+             navigator.serviceWorker.addEventListener("controllerchange", resolve))"""
+    )
+    return script
+
+
+def episodes_of(user) -> list[Episode]:
+    return list(Episode.objects.filter(user=user).order_by("started_at"))
+
+
+# --- The flows ---------------------------------------------------------------------------
+
+
+def test_sign_up_then_quick_log_in_three_taps_then_see_it_in_the_diary(new_context, live):
+    from accounts.models import User
+
+    page = new_context().new_page()
+    page.goto("/accounts/signup/")
+    screenshot(page, "signup")
+    page.fill("#id_email", "dora@example.org")
+    page.fill("#id_password1", "cramps at three in the morning")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/welcome/")
+    page.wait_for_selector("#zone-text:has-text('London')")
+    dora = User.objects.get(email="dora@example.org")
+    # Detected by the browser, sent by the outbox.
+    eventually(page, lambda: User.objects.get(pk=dora.pk).profile.timezone == ZONE)
+    wait_pending(page, 0)
+    screenshot(page, "welcome")
+
+    page.click("#welcome-start")
+    page.wait_for_url(live.url + "/")
+    assert quick_log(page, "calf", "left") == 3
+    [episode] = eventually(page, lambda: episodes_of(dora))
+    wait_pending(page, 0)
+    assert (episode.muscle, episode.side, episode.time_approximate) == ("calf", "left", False)
+    assert abs(episode.started_at - datetime.now(ZoneInfo("UTC"))) < timedelta(minutes=2)
+
+    page.click(".tabbar a[href='/diary/']")
+    page.goto(f"/diary/?night={episode.night.isoformat()}")  # the night may be in last month
+    page.wait_for_selector("#episode-list li")
+    assert "Left calf" in page.inner_text("#episode-list")
+    day = page.locator(".day[aria-pressed='true']")
+    assert "day-cramp" in day.get_attribute("class")
+    assert ": 1 cramp" in day.text_content()
+    screenshot(page, "diary-after-first-cramp")
+
+
+def test_morning_none_is_one_tap_and_shows_as_a_cramp_free_night(new_context, live):
+    alice = make_user("alice@example.org")
+    context = new_context(user=alice)
+    now = local_now()
+    if now.hour < 4:
+        # Between midnight and 4 a.m. the card stays away ("last night" is still going on).
+        context.clock.install(time=now.replace(hour=8, minute=0))
+    page = context.new_page()
+    page.goto("/")
+    page.wait_for_selector("#morning:not([hidden])")
+    page.wait_for_selector("body[data-ready]", state="attached")
+    screenshot(page, "morning-card")
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.click("#morning-none")
+    page.wait_for_selector("#morning-done:not([hidden])")
+    last_night = now.date() - timedelta(days=1)
+    checkin = eventually(page, lambda: CheckIn.objects.filter(user=alice).first())
+    wait_pending(page, 0)
+    assert (checkin.date, checkin.no_cramps) == (last_night, True)
+
+    page.goto(f"/diary/?night={last_night.isoformat()}")
+    cell = page.locator(".day[aria-pressed='true']")
+    cell.wait_for()
+    assert "day-free" in cell.get_attribute("class")
+    assert "cramp-free" in cell.text_content()
+    assert page.locator(".day-missing").count() > 0 or last_night.day == 1  # missing nights look different
+
+
+def test_offline_five_cramps_survive_a_reload_and_sync_exactly_once(new_context, live):
+    alice = make_user("alice@example.org")
+    context = new_context(user=alice, service_workers="allow")
+    page = context.new_page()
+    page.goto("/")
+    wait_for_worker(page)
+
+    context.set_offline(True)
+    for side in ("left", "right", "both", "left", "right"):
+        quick_log(page, "calf", side)
+        page.click("#done-close")
+    wait_pending(page, 5)
+    assert chip(page)["label"] == "5 on this phone"
+    screenshot(page, "offline-five-pending")
+
+    page.reload()  # offline: the service worker serves the page, IndexedDB still has the five
+    page.wait_for_selector("#cramp-now")
+    wait_pending(page, 5)
+    page.goto("/diary/")  # the diary opens offline too, showing what is waiting
+    page.wait_for_selector("#episode-list .badge")
+    assert page.locator("#episode-list .badge").count() == 5
+    assert episodes_of(alice) == []
+
+    context.set_offline(False)
+    wait_pending(page, 0)
+    rows = episodes_of(alice)
+    assert len(rows) == 5
+    assert sorted(e.side for e in rows) == ["both", "left", "left", "right", "right"]
+    page.reload()
+    wait_pending(page, 0)
+    assert len(episodes_of(alice)) == 5
+
+
+def test_server_killed_mid_sync_loses_nothing_and_duplicates_nothing(new_context, live):
+    alice = make_user("alice@example.org")
+    context = new_context(user=alice)
+    page = context.new_page()
+    page.goto("/")
+    context.set_offline(True)
+    for side in ("left", "right", "both"):
+        quick_log(page, "foot", side)
+        page.click("#done-close")
+    wait_pending(page, 3)
+
+    statuses = []
+
+    def kill_after_commit(route):
+        response = route.fetch()  # the server applies the batch and commits...
+        statuses.append(response.status)
+        live.kill()  # ...and dies (SIGKILL) before the phone hears the answer
+        route.abort("connectionreset")
+
+    page.route("**/api/v1/sync/", kill_after_commit, times=1)
+    context.set_offline(False)
+    page.wait_for_selector("#sync-status[data-error]:not([data-error=''])", state="attached")
+    assert statuses == [200]
+    assert len(episodes_of(alice)) == 3  # on the server, but the phone doesn't know
+    wait_pending(page, 3)
+
+    page.click("#sync-status")
+    page.click("#sync-now")  # the server is down: connection refused, nothing lost
+    page.wait_for_selector("#sync-summary:has-text('No connection')")
+    wait_pending(page, 3)
+    screenshot(page, "sync-sheet-server-down")
+
+    live.start()
+    page.click("#sync-now")
+    wait_pending(page, 0)
+    rows = episodes_of(alice)
+    assert len(rows) == 3
+    assert sorted(e.side for e in rows) == ["both", "left", "right"]
+
+
+def test_refused_entries_wait_for_the_user_and_conflicts_are_shown(new_context, live):
+    alice = make_user("alice@example.org")
+    taken = uuid.uuid4()
+    Episode.objects.create(
+        user=alice,
+        uuid=taken,
+        started_at=datetime.now(ZoneInfo("UTC")) - timedelta(hours=3),
+        muscle="calf",
+        side="left",
+    )
+    page = new_context(user=alice).new_page()
+    page.goto("/")
+    wait_pending(page, 0)
+    page.evaluate(
+        """async (taken) => {
+          const outbox = await import("/static/js/outbox.js");
+          const tomorrow = new Date(Date.now() + 86400000).toISOString();
+          const future = { id: crypto.randomUUID(), started_at: tomorrow, muscle: "calf", side: "left" };
+          await outbox.saveEpisode(future, { create: true });
+          const earlier = new Date(Date.now() - 3600000).toISOString();
+          await outbox.saveEpisode({ id: taken, started_at: earlier, muscle: "foot", side: "right" }, { create: true });
+        }""",
+        str(taken),
+    )
+    wait_attention(page, 2)
+    wait_pending(page, 0)
+    page.click("#sync-status")
+    page.wait_for_selector("#attention-list .attention-item:nth-child(2)")  # the sheet renders from IndexedDB
+    assert page.locator(".attention-item").count() == 2
+    text = page.inner_text("#attention-list")
+    assert "in the future" in text  # the server's own field message
+    assert "different" in text
+    screenshot(page, "sync-sheet-needs-attention")
+
+    page.click("text=Use this phone's version")
+    wait_attention(page, 1)
+    wait_pending(page, 0)
+    stored = Episode.objects.get(user=alice, uuid=taken)
+    assert (stored.muscle, stored.side) == ("foot", "right")
+
+    page.click("#attention-list >> text=Discard")
+    wait_attention(page, 0)
+    assert Episode.objects.filter(user=alice).count() == 1
+
+
+def test_service_worker_is_registered_and_the_manifest_is_installable(playwright, live, tmp_path):
+    from cramptrack.tests.conftest import CHROMIUM, CHROMIUM_ARGS, session_for
+
+    alice = make_user("alice@example.org")
+    # A persistent profile: Chromium never offers to install from an incognito context.
+    context = playwright.chromium.launch_persistent_context(
+        tmp_path / "profile", executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, base_url=live.url
+    )
+    context.add_cookies([{"name": "sessionid", "value": session_for(alice), "url": live.url}])
+    page = context.new_page()
+    page.goto("/")
+    assert wait_for_worker(page) == live.url + "/sw.js"
+    scope = page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.scope)")
+    assert scope == live.url + "/"
+
+    with urllib.request.urlopen(live.url + "/sw.js") as response:  # noqa: S310
+        assert response.headers["Cache-Control"] == "no-cache"
+        assert response.headers["Service-Worker-Allowed"] == "/"
+        assert response.headers["Content-Type"].startswith("text/javascript")
+
+    cdp = context.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == []
+    assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+    body = json.loads(manifest["data"])
+    assert body["display"] == "standalone" and body["start_url"] == "/"
+    sizes = {(icon["sizes"], icon.get("purpose", "any")) for icon in body["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in body["icons"]:
+        with urllib.request.urlopen(live.url + icon["src"]) as response:  # noqa: S310
+            png = response.read()
+        width, height = struct.unpack(">II", png[16:24])
+        assert f"{width}x{height}" == icon["sizes"]
+
+    # The app shell opens offline, straight from the worker's cache.
+    context.set_offline(True)
+    for path in ("/", "/diary/", "/checkin/", "/insights/", "/settings/"):
+        page.goto(path)
+        page.wait_for_selector(".tabbar")
+    context.close()
+
+
+# --- Accessibility, phone fit and screenshots -----------------------------------------------
+
+
+def demo_patient():
+    from accounts.models import User
+    from diary.demo import seed_demo
+    from insights import store
+
+    seed_demo()
+    patient = User.objects.get(email="patient@demo.cramptrack.local")
+    store.analyse_and_store([patient.pk])
+    return patient
+
+
+def serious_violations(page, name: str) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("(tags) => axe.run(document, { runOnly: { type: 'tag', values: tags } })", AXE_TAGS)
+    report = ARTIFACTS / "axe"
+    report.mkdir(parents=True, exist_ok=True)
+    (report / f"{name}.json").write_text(json.dumps(result["violations"], indent=1))
+    return [
+        f"{name}: {v['id']} ({v['impact']}) {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def settle(page) -> None:
+    """Wait for an app page's first render (its module sets <body data-ready>)."""
+    if page.locator("body.app").count():
+        page.wait_for_selector("body[data-ready]", state="attached")
+
+
+def test_main_screens_are_accessible_fit_320px_and_are_screenshotted(new_context, live):
+    patient = demo_patient()
+    some_episode = Episode.objects.filter(user=patient).order_by("-started_at").first()
+    yesterday = (local_now().date() - timedelta(days=1)).isoformat()
+    pages = [
+        ("log", "/"),
+        ("checkin", f"/checkin/?date={yesterday}"),
+        ("diary", "/diary/"),
+        ("episode", f"/episode/?id={some_episode.uuid}"),
+        ("insights", "/insights/"),
+        ("settings", "/settings/"),
+        ("welcome", "/welcome/"),
+    ]
+    problems = []
+    for scheme in ("dark", "light"):
+        context = new_context(user=patient, color_scheme=scheme, bypass_csp=True)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+        for name, path in pages:
+            page.goto(path)
+            settle(page)
+            problems += serious_violations(page, f"{scheme}-{name}")
+            screenshot(page, f"{scheme}-{name}")
+        # The quick log's steps and the sync sheet.
+        page.goto("/")
+        settle(page)
+        page.click("#cramp-now")
+        problems += serious_violations(page, f"{scheme}-log-muscle")
+        screenshot(page, f"{scheme}-log-muscle")
+        page.click('[data-muscle="calf"]')
+        problems += serious_violations(page, f"{scheme}-log-side")
+        screenshot(page, f"{scheme}-log-side")
+        page.click('[data-side="left"]')
+        page.wait_for_selector("#step-done:not([hidden])")
+        problems += serious_violations(page, f"{scheme}-log-done")
+        screenshot(page, f"{scheme}-log-done")
+        page.click("#sync-status")
+        problems += serious_violations(page, f"{scheme}-sync-sheet")
+        assert errors == [], errors
+
+        guest = new_context(color_scheme=scheme, bypass_csp=True).new_page()
+        for name, path in (("login", "/accounts/login/"), ("signup", "/accounts/signup/")):
+            guest.goto(path)
+            problems += serious_violations(guest, f"{scheme}-{name}")
+            screenshot(guest, f"{scheme}-{name}")
+    assert problems == []
+
+    narrow = new_context(user=patient, viewport={"width": 320, "height": 640}).new_page()
+    too_wide = {}
+    for name, path in [*pages, ("login", "/accounts/logout/")]:
+        narrow.goto(path)
+        settle(narrow)
+        width = narrow.evaluate("document.documentElement.scrollWidth")
+        if width > 320:
+            too_wide[name] = width
+    screenshot(narrow, "320-logout")
+    narrow.goto("/")
+    settle(narrow)
+    screenshot(narrow, "320-log")
+    assert too_wide == {}

@@ -1,0 +1,88 @@
+// Talking to /api/v1/: the session cookie, the CSRF header, JSON both ways.
+
+import { cacheGet, cachePut } from "./store.js";
+
+export class NetworkError extends Error {}
+
+function cookie(name) {
+  const hit = document.cookie.split("; ").find((part) => part.startsWith(`${name}=`));
+  return hit ? decodeURIComponent(hit.slice(name.length + 1)) : "";
+}
+
+// Pages read the cookie and leave a copy for the service worker, which can't.
+export async function csrfToken() {
+  if (typeof document !== "undefined") {
+    const token = cookie("csrftoken");
+    if (token) {
+      cachePut("csrftoken", token).catch(() => {});
+      return token;
+    }
+  }
+  return (await cacheGet("csrftoken")) || "";
+}
+
+// Resolves to {status, ok, data}; rejects with NetworkError only when no answer came back.
+export async function send(method, url, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined && body !== null) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRFToken"] = await csrfToken();
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined || body === null ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+      redirect: "error",
+    });
+  } catch (error) {
+    throw new NetworkError(error.message || "network error");
+  }
+  let data = null;
+  if (response.status !== 204) {
+    const text = await response.text().catch(() => "");
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null; // an HTML error page from a proxy
+    }
+  }
+  return { status: response.status, ok: response.ok, data };
+}
+
+// GET with a fallback: the server's answer when there is one (and it is kept),
+// else the last answer kept on this phone. `fresh` says which one you got.
+export async function load(url, key) {
+  try {
+    const response = await send("GET", url);
+    if (response.ok) {
+      cachePut(key, response.data).catch(() => {}); // kept for offline; nobody waits for it
+      return { data: response.data, fresh: true };
+    }
+    return { data: await cacheGet(key), fresh: false, status: response.status };
+  } catch (error) {
+    if (!(error instanceof NetworkError)) throw error;
+    return { data: await cacheGet(key), fresh: false, offline: true };
+  }
+}
+
+// Every page of a paginated list.
+export async function loadAll(url, key) {
+  const joiner = url.includes("?") ? "&" : "?";
+  const first = await load(`${url}${joiner}page_size=500`, key);
+  if (!first.data) return { ...first, data: [] };
+  return { ...first, data: first.data.results ?? first.data };
+}
+
+// Turn a DRF error body into {field: "message"} for display.
+export function fieldMessages(data) {
+  const out = {};
+  if (!data || typeof data !== "object") return out;
+  for (const [name, value] of Object.entries(data)) {
+    if (Array.isArray(value)) out[name] = value.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(" ");
+    else if (typeof value === "string") out[name] = value;
+    else out[name] = JSON.stringify(value);
+  }
+  return out;
+}

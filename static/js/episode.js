@@ -1,0 +1,96 @@
+// One cramp's details: filled in now or the next morning, edited or deleted later.
+// /episode/?id=UUID edits a cramp; /episode/?night=DATE logs one for that night.
+
+import { load } from "./api.js";
+import { boot, ready } from "./app.js";
+import { fieldNames, enhance, fill, readAll } from "./forms.js";
+import { EPISODES, deleteEpisode, pendingRecord, saveEpisode, uuid } from "./outbox.js";
+import { $, $$, addDays, episodeText, nightOf, nightText, showErrors, timeText, toast, today } from "./ui.js";
+
+boot();
+
+const form = $("#episode-form");
+const params = new URLSearchParams(location.search);
+let id = params.get("id");
+let create = false;
+let night = params.get("night");
+
+// Red flags and what to do about them, most urgent first (insights' E0-E2 levels).
+const URGENT = [
+  ["breathless_chest_pain", "Breathlessness or chest pain with a cramp: call emergency services now."],
+  ["saddle_numbness", "Numbness between the legs or new bladder or bowel trouble: call emergency services now."],
+  ["calf_swelling", "A swollen, red or warm calf: get medical help today."],
+  ["foot_pale_cold", "A foot that is pale, blue or cold at rest: get medical help today."],
+  ["dark_urine", "Dark urine with muscle pain: get medical help today."],
+  ["weakness", "New weakness: get medical help today if it is new or getting worse."],
+];
+
+function adviseOnFlags() {
+  const ticked = URGENT.filter(([name]) => form.elements[name]?.checked).map(([, text]) => text);
+  const other = $$(".checklist input:checked", form).length > ticked.length;
+  const box = $("#flag-advice");
+  box.hidden = !ticked.length && !other;
+  box.textContent = ticked.length
+    ? ticked.join(" ")
+    : "Mention this to a clinician. Your Insights page will say how soon, once it has been sent.";
+}
+
+async function start() {
+  let record;
+  if (id) {
+    const entry = await pendingRecord(id);
+    const server = entry?.method === "POST" ? { data: null } : await load(`${EPISODES}${id}/`, `episode:${id}`);
+    if (entry?.method === "DELETE") {
+      record = null;
+    } else {
+      record = { ...(server.data || {}), ...(entry?.body || {}) };
+      if (!record.started_at) record = null;
+    }
+    create = entry?.method === "POST" && entry.first_rev === null;
+  } else {
+    id = uuid();
+    create = true;
+    night = night || addDays(today(), -1);
+    const at = new Date(`${addDays(night, 1)}T03:00`);
+    record = { id, started_at: at.toISOString(), time_approximate: true, muscle: "calf", side: "" };
+    $("#episode-title").textContent = "Log a cramp";
+  }
+  if (!record) {
+    $("#episode-missing").hidden = false;
+    return;
+  }
+  fill(form, record);
+  night = nightOf(record.started_at);
+  $("#episode-summary").textContent = `${episodeText(record)} · ${nightText(night)}${record.time_approximate ? "" : `, ${timeText(record.started_at)}`}`;
+  $("#episode-delete").hidden = create;
+  form.hidden = false;
+  adviseOnFlags();
+}
+
+enhance(form, (name) => {
+  if (form.elements[name]?.type === "checkbox") adviseOnFlags();
+});
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const values = readAll(form, fieldNames(form));
+  const problems = {};
+  if (!values.started_at) problems.started_at = "When did it start?";
+  else if (new Date(values.started_at) > new Date(Date.now() + 5 * 60000)) problems.started_at = "That time is in the future.";
+  if (!values.muscle) problems.muscle = "Pick the muscle.";
+  if (!values.side) problems.side = "Pick the side.";
+  if (showErrors(form, problems)) return;
+  await saveEpisode({ id, ...values }, { create });
+  toast(navigator.onLine ? "Saved." : "Saved on this phone.");
+  location.assign(`/diary/?night=${nightOf(values.started_at)}`);
+});
+
+$("#episode-delete").addEventListener("click", () => $("#delete-dialog").showModal());
+$("#delete-cancel").addEventListener("click", () => $("#delete-dialog").close());
+$("#delete-confirm").addEventListener("click", async () => {
+  await deleteEpisode(id);
+  $("#delete-dialog").close();
+  location.assign(`/diary/?night=${night}`);
+});
+
+start().finally(ready);

@@ -1,0 +1,230 @@
+// The log page: "Cramp now" -> muscle -> side (three taps), the morning
+// "any cramps last night?" card, and what's left to fill in today.
+
+import { loadAll } from "./api.js";
+import { boot, ready } from "./app.js";
+import { deleteEpisode, entries, saveCheckin, saveEpisode, uuid } from "./outbox.js";
+import { $, $$, addDays, episodeText, h, localInput, nightOf, shortNight, timeText, toast, today } from "./ui.js";
+
+boot();
+
+const form = $("#quick-log");
+const state = { tappedAt: null, muscle: null, side: null, lastId: null, preset: "now" };
+
+// --- The three taps ---------------------------------------------------------------
+
+function show(section) {
+  for (const id of ["#step-start", "#quick-log", "#step-done", "#today", "#morning", "#morning-done"]) $(id).hidden = true;
+  for (const id of section) $(id).hidden = false;
+}
+
+function startFlow(preset = "now", push = true) {
+  state.tappedAt = new Date();
+  state.muscle = state.side = null;
+  state.preset = preset;
+  $("#when-now-label").textContent = `Now, ${timeText(state.tappedAt)}`;
+  $("#when-night-chip").hidden = preset !== "night";
+  form.elements.when.value = preset;
+  $("#custom-at").max = localInput(new Date());
+  if (!$("#custom-at").value) $("#custom-at").value = localInput(state.tappedAt);
+  toggleCustom();
+  show(["#quick-log"]);
+  $("#step-muscle").hidden = false;
+  $("#step-side").hidden = true;
+  $("#back-to-muscle").hidden = true;
+  $("#muscle-title").focus();
+  if (push) history.pushState({ step: "muscle" }, "");
+}
+
+function toggleCustom() {
+  $("#custom-time").hidden = form.elements.when.value !== "custom";
+}
+
+function chooseMuscle(muscle, push = true) {
+  state.muscle = muscle;
+  $("#step-muscle").hidden = true;
+  $("#step-side").hidden = false;
+  $("#back-to-muscle").hidden = false;
+  const name = $(`[data-muscle="${muscle}"] span`).textContent;
+  $("#side-summary").textContent = `${name}, ${whenText()}`;
+  $("#side-title").focus();
+  if (push) history.pushState({ step: "side" }, "");
+}
+
+function whenText() {
+  const when = form.elements.when.value;
+  if (when === "now") return "now";
+  if (when === "night") return "last night";
+  if (when === "custom") return "at the time you set";
+  return `${when} minutes ago`;
+}
+
+// The start time the user picked, or an error message.
+function startedAt() {
+  const when = form.elements.when.value;
+  if (when === "now") return { at: state.tappedAt, approximate: false };
+  if (when === "15" || when === "30") return { at: new Date(state.tappedAt - Number(when) * 60000), approximate: false };
+  if (when === "night") {
+    const at = new Date();
+    at.setHours(3, 0, 0, 0); // the middle of last night; marked as a guess
+    return { at: at > new Date() ? new Date(at - 86400000) : at, approximate: true };
+  }
+  const value = $("#custom-at").value;
+  if (!value) return { error: "Pick a date and time." };
+  const at = new Date(value);
+  if (at > new Date(Date.now() + 60000)) return { error: "That time is in the future." };
+  return { at, approximate: $("#custom-approx").checked };
+}
+
+async function chooseSide(side) {
+  const when = startedAt();
+  if (when.error) {
+    form.elements.when.value = "custom";
+    toggleCustom();
+    toast(when.error);
+    $("#custom-at").focus();
+    return;
+  }
+  const episode = {
+    id: uuid(),
+    started_at: when.at.toISOString(),
+    time_approximate: when.approximate,
+    muscle: state.muscle,
+    side,
+  };
+  await saveEpisode(episode, { create: true });
+  state.lastId = episode.id;
+  $("#done-text").textContent = `${episodeText(episode)}, ${when.approximate ? "last night" : timeText(when.at)}. ${
+    navigator.onLine ? "Saved." : "Saved on this phone; it will be sent when you're back online."
+  }`;
+  $("#done-details").href = `/episode/?id=${episode.id}`;
+  show(["#step-done"]);
+  $("#done-title").focus();
+  history.replaceState({ step: "done" }, "");
+  if (navigator.vibrate) navigator.vibrate(30);
+}
+
+function reset() {
+  show(["#step-start", "#today"]);
+  history.replaceState(null, "");
+  refreshToday();
+}
+
+$("#cramp-now").addEventListener("click", () => startFlow("now"));
+$("#cramp-earlier").addEventListener("click", () => startFlow("custom"));
+$("#cancel-log").addEventListener("click", reset);
+$("#back-to-muscle").addEventListener("click", () => history.back());
+form.addEventListener("change", (event) => {
+  if (event.target.name === "when") toggleCustom();
+});
+form.addEventListener("submit", (event) => event.preventDefault());
+for (const button of $$("[data-muscle]")) button.addEventListener("click", () => chooseMuscle(button.dataset.muscle));
+for (const button of $$("[data-side]")) button.addEventListener("click", () => chooseSide(button.dataset.side));
+$("#done-another").addEventListener("click", () => startFlow(state.preset));
+$("#done-close").addEventListener("click", reset);
+$("#done-undo").addEventListener("click", async () => {
+  if (state.lastId) await deleteEpisode(state.lastId);
+  toast("Removed.");
+  reset();
+});
+
+// The phone's back button steps back through the taps.
+window.addEventListener("popstate", (event) => {
+  const step = event.state?.step;
+  if (step === "muscle") {
+    $("#step-side").hidden = true;
+    $("#back-to-muscle").hidden = true;
+    $("#step-muscle").hidden = false;
+    $("#muscle-title").focus();
+  } else if (!step || step === "done") {
+    reset();
+  }
+});
+
+// --- Morning check-in and today's cards ----------------------------------------------
+
+let known = { checkins: {}, episodes: [] };
+
+async function loadRecent() {
+  const t = today();
+  const [checkins, episodes] = await Promise.all([
+    loadAll(`/api/v1/checkins/?since=${addDays(t, -2)}&until=${t}`, "recent-checkins"),
+    loadAll(`/api/v1/episodes/?since=${addDays(t, -7)}`, "recent-episodes"),
+  ]);
+  const byDate = Object.fromEntries((checkins.data || []).map((c) => [c.date, c]));
+  const list = new Map((episodes.data || []).map((e) => [e.id, e]));
+  // What this phone holds and the server doesn't know yet.
+  for (const entry of await entries()) {
+    if (entry.kind === "checkin") byDate[entry.date] = { ...(byDate[entry.date] || {}), ...entry.body, date: entry.date };
+    if (entry.kind === "episode" && entry.method === "DELETE") list.delete(entry.id);
+    else if (entry.kind === "episode") list.set(entry.id, { ...(list.get(entry.id) || {}), ...entry.body, night: nightOf(entry.body.started_at || list.get(entry.id)?.started_at) });
+  }
+  known = { checkins: byDate, episodes: [...list.values()].sort((a, b) => (a.started_at < b.started_at ? 1 : -1)) };
+}
+
+async function refreshToday() {
+  await loadRecent();
+  const t = today();
+  const night = addDays(t, -1);
+  const hour = new Date().getHours();
+  const checkin = known.checkins[night];
+  const cramps = known.episodes.filter((e) => e.night === night);
+  const answered = checkin?.no_cramps === true || checkin?.no_cramps === false || cramps.length > 0;
+  const flowOpen = !$("#quick-log").hidden || !$("#step-done").hidden;
+  if (!flowOpen) {
+    // Between midnight and 4 a.m. "last night" is the night still going on.
+    $("#morning").hidden = answered || hour < 4;
+    $("#morning-done").hidden = !(checkin?.no_cramps === true && hour >= 4);
+    $("#morning-done-text").textContent = "Last night: no cramps.";
+  }
+
+  const context = known.checkins[t];
+  const filled = context && ["fluids_cups", "exercise_minutes", "feet_cold", "stress", "hours_sitting"].some((k) => context[k] !== null && context[k] !== undefined);
+  $("#evening-title").textContent = filled ? "Today's check-in ✓" : "Evening check-in";
+  $("#evening-text").textContent = filled ? "Saved. Tap to change it." : "Fluids, exercise, cold feet, sleep: one minute.";
+  $("#evening-card").href = `/checkin/?date=${t}`;
+
+  const bare = known.episodes.filter((e) => e.night >= addDays(t, -2) && (e.severity === null || e.severity === undefined));
+  $("#details-card").hidden = !bare.length;
+  if (bare.length) {
+    $("#details-title").textContent = bare.length === 1 ? "1 cramp needs details" : `${bare.length} cramps need details`;
+    $("#details-card").href = `/episode/?id=${bare[0].id}`;
+  }
+
+  const recent = known.episodes.slice(0, 5);
+  $("#recent").hidden = !recent.length;
+  $("#recent-list").replaceChildren(
+    ...recent.map((e) =>
+      h(
+        "li",
+        {},
+        h(
+          "a",
+          { class: "row-link", href: `/episode/?id=${e.id}` },
+          h("span", { class: "dot dot-cramp", "aria-hidden": "true" }),
+          h("span", { class: "row-main" }, episodeText(e)),
+          h("span", { class: "row-side muted" }, `${shortNight(e.night)}${e.time_approximate ? "" : ` · ${timeText(e.started_at)}`}`),
+        ),
+      ),
+    ),
+  );
+}
+
+$("#morning-none").addEventListener("click", async () => {
+  const night = addDays(today(), -1);
+  await saveCheckin(night, { no_cramps: true });
+  $("#morning").hidden = true;
+  $("#morning-done").hidden = false;
+  $("#morning-done-text").textContent = "Cramp-free night recorded. Good morning!";
+  $("#morning-undo").focus();
+});
+$("#morning-undo").addEventListener("click", async () => {
+  await saveCheckin(addDays(today(), -1), { no_cramps: null });
+  $("#morning-done").hidden = true;
+  $("#morning").hidden = false;
+  $("#morning-none").focus();
+});
+$("#morning-yes").addEventListener("click", () => startFlow("night"));
+
+if (new URLSearchParams(location.search).has("now")) startFlow("now", false);
+refreshToday().finally(ready);

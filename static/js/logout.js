@@ -1,0 +1,28 @@
+// Logging out: warn about anything not yet sent, and forget the cached diary
+// (the outbox stays, tagged with its owner, and is sent at their next login).
+
+import { counts, setUser } from "./outbox.js";
+import { cacheClear, cacheGet } from "./store.js";
+
+const warning = document.getElementById("logout-pending");
+
+cacheGet("user").then(async (owner) => {
+  setUser(owner);
+  const { pending, attention } = await counts();
+  const waiting = pending + attention;
+  if (waiting) {
+    warning.hidden = false;
+    warning.textContent =
+      waiting === 1
+        ? "1 entry hasn't reached the server yet. It stays on this phone and is sent when you log in again."
+        : `${waiting} entries haven't reached the server yet. They stay on this phone and are sent when you log in again.`;
+  }
+});
+
+document.getElementById("logout-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  await cacheClear().catch(() => {});
+  navigator.serviceWorker?.controller?.postMessage({ type: "forget-pages" });
+  form.submit();
+});

@@ -1,0 +1,117 @@
+{% load static %}// CrampTrack's service worker (served from /sw.js with Cache-Control: no-cache).
+// Pages: network first (with a short timeout), then the cached shell, so the app
+// opens offline. Static files: cache first; their names carry a content hash.
+// API calls are never cached here: the pages keep their own copy in IndexedDB.
+// Background Sync: send the outbox when the connection returns, even with the app closed.
+import { sync } from "{% static 'js/outbox.js' %}";
+
+const VERSION = "{{ version }}";
+const SHELL_CACHE = `shell-${VERSION}`;
+const PAGES_CACHE = "pages";
+const PRECACHE = {{ precache|safe }};
+const SHELL_PAGES = {{ shell_pages|safe }};
+const NETWORK_TIMEOUT_MS = 3000;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    (async () => {
+      const shell = await caches.open(SHELL_CACHE);
+      const pages = await caches.open(PAGES_CACHE);
+      await Promise.all(
+        PRECACHE.map(async (url) => {
+          const response = await fetch(url, { credentials: "same-origin", cache: "no-cache" });
+          // A page that redirects (to the login) is not a shell worth keeping.
+          if (!response.ok || response.redirected) {
+            if (SHELL_PAGES.includes(url)) return;
+            throw new Error(`precache ${url}: ${response.status}`);
+          }
+          await (SHELL_PAGES.includes(url) ? pages : shell).put(url, response);
+        }),
+      );
+      await self.skipWaiting();
+    })(),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("shell-") && name !== SHELL_CACHE) await caches.delete(name);
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (request.mode === "navigate") {
+    event.respondWith(page(event));
+  } else if (url.pathname.startsWith("{% get_static_prefix %}")) {
+    event.respondWith(asset(request));
+  }
+});
+
+async function page(event) {
+  const request = event.request;
+  const cached = () =>
+    caches.match(request, { cacheName: PAGES_CACHE, ignoreSearch: true }).then(
+      (hit) => hit || caches.match("/", { cacheName: PAGES_CACHE }),
+    );
+  const network = fetch(request).then(async (response) => {
+    const path = new URL(request.url).pathname;
+    if (response.ok && !response.redirected && SHELL_PAGES.includes(path)) {
+      const copy = response.clone();
+      event.waitUntil(caches.open(PAGES_CACHE).then((cache) => cache.put(path, copy)));
+    }
+    return response;
+  });
+  // A phone with one bar of signal should not keep someone with a cramp waiting.
+  const timeout = new Promise((resolve) => setTimeout(resolve, NETWORK_TIMEOUT_MS));
+  try {
+    const first = await Promise.race([network, timeout]);
+    if (first) return first;
+    return (await cached()) || (await network);
+  } catch {
+    const hit = await cached();
+    if (hit) return hit;
+    return new Response("You're offline and this page isn't saved on this phone yet.", {
+      status: 503,
+      headers: { "Content-Type": "text/plain; charset=utf-8" },
+    });
+  }
+}
+
+async function asset(request) {
+  const hit = await caches.match(request);
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (response.ok) {
+    const copy = response.clone();
+    caches.open(SHELL_CACHE).then((cache) => cache.put(request, copy));
+  }
+  return response;
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === "outbox") event.waitUntil(backgroundSync());
+});
+
+async function backgroundSync() {
+  // An open page sends the outbox itself (it has the freshest CSRF cookie).
+  const windows = await self.clients.matchAll({ type: "window" });
+  if (windows.length) {
+    for (const client of windows) client.postMessage({ type: "sync" });
+    return;
+  }
+  const result = await sync({ force: true });
+  // Rejecting asks the browser to fire the sync event again later.
+  if (result.retryable) throw new Error("outbox not empty yet");
+}
+
+self.addEventListener("message", (event) => {
+  if (event.data?.type === "forget-pages") event.waitUntil(caches.delete(PAGES_CACHE));
+});
