@@ -1,0 +1,179 @@
+"""The clinician's pages under /clinician/: dashboard, patient page, report (HTML and PDF), exports.
+
+Every view: GET only (a clinician never writes patient data), a clinician with
+TOTP used in this session (sharing.mfa), then the one access check
+(sharing.access.grant_or_404), then the work, then the access-log row.
+"""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from diary.models import CheckIn, Episode, MedicationCourse
+from insights.models import Finding
+from insights.panel import load_panels
+
+from . import access, charts, export, fhir, figures, grants, limits, report
+from .dashboard import profile_facts, summaries
+from .forms import EpisodeFilterForm, RangeForm, RedeemForm
+from .mfa import clinician_required
+from .models import AccessLog
+
+What = AccessLog.What
+PAGE_RANGES = (30, 90, 180, 365)
+TABLE_ROWS = 100
+
+
+@require_GET
+@clinician_required
+def dashboard(request):
+    grants_ = access.active_grants(request.user)
+    rows = summaries(grants_)
+    access.record_views(grants_, What.DASHBOARD)
+    return render(request, "sharing/clinician/dashboard.html", {"rows": rows, "redeem_form": RedeemForm()})
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def redeem(request):
+    """Type a patient's share code; accepting it is the only thing a clinician ever posts."""
+    form = RedeemForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if not limits.code_attempt_allowed(request):
+            form.add_error("code", "Too many tries. Wait an hour, or ask your patient for an email invitation.")
+            status = 429
+        else:
+            try:
+                grant = grants.redeem_code(form.cleaned_data["code"], request.user)
+            except grants.OfferError as error:
+                form.add_error("code", str(error))
+                status = 400
+            else:
+                messages.success(request, f"{grant.patient.email} is now sharing their diary with you.")
+                return redirect("clinician-patient", share_id=grant.uuid)
+    elif request.method == "POST":
+        status = 400
+    return render(request, "sharing/clinician/redeem.html", {"form": form}, status=status)
+
+
+@require_GET
+@clinician_required
+def patient(request, share_id):
+    grant = access.grant_or_404(request.user, share_id)
+    days = _choice(request.GET.get("days"), PAGE_RANGES, 90)
+    panel = load_panels([grant.patient_id])[0]
+    end = figures.last_night(panel)
+    start = end - timedelta(days=days - 1)
+    ctx = {"grant": grant, "patient": profile_facts(grant), "days": days, "ranges": PAGE_RANGES, "first": start}
+    ctx["last"] = end
+
+    effects = []
+    if grant.medications:
+        courses = MedicationCourse.objects.filter(user_id=grant.patient_id).prefetch_related("dose_changes")
+        ctx["courses"] = courses
+        effects = [
+            e for e in figures.course_effects(panel) if e.course.stopped_on is None or e.course.stopped_on >= start
+        ]
+        ctx["effects"] = effects
+    if grant.episodes_checkins:
+        series = figures.nightly(panel, start, end)
+        ctx["window"] = figures.window(panel, start, end)
+        ctx["recent"], ctx["previous"] = figures.recent_and_previous(panel)
+        ctx["timeline"] = charts.timeline(series, effects)
+        ctx["calendar"] = figures.calendar_months(series)
+        ctx["severity"] = figures.severity(panel, start, end)
+        form = EpisodeFilterForm(request.GET or None)
+        episodes = Episode.objects.filter(user_id=grant.patient_id).order_by("-started_at")
+        if form.is_bound and form.is_valid():
+            episodes = form.apply(episodes)
+        ctx["filter_form"] = form
+        ctx["episode_count"] = episodes.count()
+        ctx["episodes"] = list(episodes[:TABLE_ROWS])
+        ctx["checkins"] = CheckIn.objects.filter(user_id=grant.patient_id, date__gte=start, date__lte=end).order_by(
+            "-date"
+        )
+    if grant.insights:
+        findings = list(Finding.objects.filter(user_id=grant.patient_id).order_by("rank"))
+        ctx["red_flags"] = figures.red_flags(findings)
+        ctx["findings"] = report.finding_rows(findings)
+    access.record_view(grant, What.PATIENT_PAGE, detail=f"{days} nights")
+    return render(request, "sharing/clinician/patient.html", ctx)
+
+
+def _choice(value, allowed: tuple[int, ...], default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number in allowed else default
+
+
+def _report_context(request, grant):
+    form = RangeForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return form, None
+    data = form.cleaned_data if form.is_bound else {}
+    try:
+        ctx = report.context(grant, data.get("since"), data.get("until"))
+    except ValueError as error:
+        form.add_error(None, str(error))
+        return form, None
+    return form, ctx
+
+
+@require_GET
+@clinician_required
+def report_page(request, share_id):
+    grant = access.grant_or_404(request.user, share_id)
+    form, ctx = _report_context(request, grant)
+    if ctx is None:
+        return render(request, "sharing/clinician/report.html", {"grant": grant, "form": form}, status=400)
+    access.record_view(grant, What.REPORT, detail=str(ctx["range"]))
+    return render(request, "sharing/clinician/report.html", {**ctx, "form": form})
+
+
+@require_GET
+@clinician_required
+def report_pdf(request, share_id):
+    grant = access.grant_or_404(request.user, share_id)
+    form, ctx = _report_context(request, grant)
+    if ctx is None:
+        return HttpResponse("; ".join(str(e) for errors in form.errors.values() for e in errors), status=400)
+    body = report.pdf(ctx)
+    access.record_view(grant, What.REPORT_PDF, detail=str(ctx["range"]))
+    return _attachment(body, "application/pdf", _filename(grant, "report", ctx["range"].last, "pdf"))
+
+
+@require_GET
+@clinician_required
+def export_csv(request, share_id):
+    grant = access.grant_or_404(request.user, share_id)
+    body = export.csv_zip(grant)
+    access.record_view(grant, What.EXPORT_CSV)
+    return _attachment(body, "application/zip", _filename(grant, "diary", timezone.localdate(), "zip"))
+
+
+@require_GET
+@clinician_required
+def export_fhir(request, share_id):
+    grant = access.grant_or_404(request.user, share_id)
+    body = fhir.bundle_bytes(grant)
+    access.record_view(grant, What.EXPORT_FHIR)
+    return _attachment(body, "application/fhir+json", _filename(grant, "fhir", timezone.localdate(), "json"))
+
+
+def _filename(grant, what: str, day: date, extension: str) -> str:
+    return f"cramptrack-{what}-{str(grant.uuid)[:8]}-{day.isoformat()}.{extension}"
+
+
+def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Patient data: no shared caches, no browser history copies.
+    response["Cache-Control"] = "no-store"
+    return response

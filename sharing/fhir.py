@@ -1,0 +1,270 @@
+"""A shared diary as a FHIR R4 (4.0.1) Bundle: Patient, an Observation per cramp, a
+MedicationStatement per course. Validated against the R4 models of
+fhir.resources 6.4 before it leaves the server.
+
+Codes (SNOMED CT unless said otherwise):
+- 449917004 |Leg cramp (finding)| for each episode: the concept annotated corpora
+  (e.g. CADEC) use for "leg cramps". 449918009 |Cramp in lower leg| is narrower;
+  CrampTrack also records thigh and foot cramps.
+- Body sites: 53840002 calf, 56459004 foot, 29707007 toe, 68367000 thigh
+  (hamstring, quadriceps: the text says which), 30021000 lower leg (shin).
+- Laterality 272741003 with 7771000 left, 24028007 right, 51440002 right and left.
+- Duration 103335007, in UCUM minutes.
+- Medication courses carry ATC class codes where the class maps to one.
+The red-flag checklist and onset context use a CrampTrack code system.
+"""
+
+import json
+from datetime import date, datetime
+
+from django.conf import settings
+from django.utils import timezone
+from fhir.resources.bundle import Bundle
+
+from diary.models import Episode, MedicationCourse
+
+from .models import Grant
+
+SNOMED = "http://snomed.info/sct"
+ATC = "http://www.whocc.no/atc"
+UCUM = "http://unitsofmeasure.org"
+CRAMPTRACK = "urn:cramptrack:codes"
+
+LEG_CRAMP = {"system": SNOMED, "code": "449917004", "display": "Leg cramp"}
+LATERALITY = {"system": SNOMED, "code": "272741003", "display": "Laterality"}
+DURATION = {"system": SNOMED, "code": "103335007", "display": "Duration"}
+
+BODY_SITES = {
+    "calf": ("53840002", "Calf of leg"),
+    "foot": ("56459004", "Foot"),
+    "toes": ("29707007", "Toe"),
+    "hamstring": ("68367000", "Thigh"),
+    "quadriceps": ("68367000", "Thigh"),
+    "shin": ("30021000", "Lower leg"),
+}
+SIDES = {
+    "left": ("7771000", "Left"),
+    "right": ("24028007", "Right"),
+    "both": ("51440002", "Right and left"),
+}
+ATC_CLASSES = {
+    # Thiazide and thiazide-like diuretics span two ATC groups (C03A, C03B): text only.
+    "loop_diuretic": ("C03C", "High-ceiling diuretics"),
+    "potassium_sparing_diuretic": ("C03D", "Potassium-sparing agents"),
+    "statin": ("C10AA", "HMG CoA reductase inhibitors"),
+    "raloxifene": ("G03XC01", "raloxifene"),
+    "nifedipine": ("C08CA05", "nifedipine"),
+    "nicotinic_acid": ("C10AD02", "nicotinic acid"),
+    "teriparatide": ("H05AA02", "teriparatide"),
+    "naproxen": ("M01AE02", "naproxen"),
+    "quinine": ("P01BC01", "quinine"),
+}
+RED_FLAG_FIELDS = (
+    "numbness_tingling",
+    "tingling_mouth_fingers",
+    "weakness",
+    "calf_swelling",
+    "pain_between_cramps",
+    "back_pain_radiating",
+    "foot_pale_cold",
+    "saddle_numbness",
+    "dark_urine",
+    "breathless_chest_pain",
+    "urge_to_move",
+    "spread_beyond_legs",
+)
+
+
+def _urn(value) -> str:
+    return f"urn:uuid:{value}"
+
+
+def patient_resource(grant: Grant) -> dict:
+    profile = grant.patient.profile
+    resource = {
+        "resourceType": "Patient",
+        "id": str(grant.uuid),
+        # The share id, not a database id: it means something only to this clinician.
+        "identifier": [{"system": f"{settings.SITE_URL}/clinician/patients", "value": str(grant.uuid)}],
+        "telecom": [{"system": "email", "value": grant.patient.email}],
+    }
+    if grant.patient.get_full_name():
+        resource["name"] = [{"text": grant.patient.get_full_name()}]
+    if profile.sex in ("female", "male", "other"):
+        resource["gender"] = profile.sex
+    if profile.birth_year:
+        resource["birthDate"] = str(profile.birth_year)  # FHIR dates may be a year alone
+    return resource
+
+
+def episode_observation(episode: Episode, patient_ref: str, zone, with_notes: bool) -> dict:
+    site_text = f"{episode.get_side_display()} {episode.get_muscle_display().lower()}"
+    body_site: dict = {"text": site_text}
+    if episode.muscle in BODY_SITES:
+        code, display = BODY_SITES[episode.muscle]
+        body_site["coding"] = [{"system": SNOMED, "code": code, "display": display}]
+    side_code, side_display = SIDES[episode.side]
+    components = [
+        {
+            "code": {"coding": [LATERALITY]},
+            "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": side_code, "display": side_display}]},
+        }
+    ]
+    if episode.duration_minutes is not None:
+        components.append(
+            {
+                "code": {"coding": [DURATION]},
+                "valueQuantity": {
+                    "value": float(episode.duration_minutes),
+                    "unit": "min",
+                    "system": UCUM,
+                    "code": "min",
+                },
+            }
+        )
+    for name in RED_FLAG_FIELDS:
+        if getattr(episode, name):
+            label = str(Episode._meta.get_field(name).verbose_name)
+            components.append(
+                {"code": {"coding": [{"system": CRAMPTRACK, "code": name, "display": label}]}, "valueBoolean": True}
+            )
+    resource = {
+        "resourceType": "Observation",
+        "id": str(episode.uuid),
+        "identifier": [{"system": "urn:ietf:rfc:3986", "value": _urn(episode.uuid)}],
+        "status": "final",
+        "code": {"coding": [LEG_CRAMP], "text": "Leg cramp"},
+        "subject": {"reference": patient_ref},
+        "performer": [{"reference": patient_ref}],
+        "effectiveDateTime": episode.started_at.astimezone(zone).isoformat(),
+        "issued": episode.created_at.astimezone(zone).isoformat(),
+        "bodySite": body_site,
+        "component": components,
+    }
+    if episode.severity is not None:
+        # The patient's 0-10 rating is the observation's value.
+        resource["valueInteger"] = episode.severity
+    if episode.time_approximate:
+        resource.setdefault("note", []).append({"text": "Start time is approximate."})
+    if with_notes and episode.notes:
+        resource.setdefault("note", []).append({"text": episode.notes})
+    return resource
+
+
+def medication_statement(course: MedicationCourse, patient_ref: str, today: date, with_notes: bool) -> dict:
+    concept: dict = {"text": course.name}
+    if course.drug_class in ATC_CLASSES:
+        code, display = ATC_CLASSES[course.drug_class]
+        concept["coding"] = [{"system": ATC, "code": code, "display": display}]
+    stopped = course.stopped_on is not None and course.stopped_on < today
+    period = {"start": course.started_on.isoformat()}
+    if course.stopped_on:
+        period["end"] = course.stopped_on.isoformat()
+    resource = {
+        "resourceType": "MedicationStatement",
+        "id": str(course.uuid),
+        "identifier": [{"system": "urn:ietf:rfc:3986", "value": _urn(course.uuid)}],
+        "status": "completed" if stopped else "active",
+        "medicationCodeableConcept": concept,
+        "subject": {"reference": patient_ref},
+        "informationSource": {"reference": patient_ref},
+        "effectivePeriod": period,
+    }
+    if course.dose:
+        resource["dosage"] = [{"text": course.dose}]
+    if with_notes and course.notes:
+        resource["note"] = [{"text": course.notes}]
+    return resource
+
+
+def bundle(grant: Grant, now: datetime | None = None) -> dict:
+    """The shared parts of the diary as a FHIR R4 collection Bundle (a plain dict, validated)."""
+    now = now or timezone.now()
+    zone = grant.patient.profile.zone
+    patient_ref = _urn(grant.uuid)
+    entries = [{"fullUrl": patient_ref, "resource": patient_resource(grant)}]
+    if grant.episodes_checkins:
+        for episode in Episode.objects.filter(user_id=grant.patient_id).order_by("started_at"):
+            entries.append(
+                {
+                    "fullUrl": _urn(episode.uuid),
+                    "resource": episode_observation(episode, patient_ref, zone, grant.notes),
+                }
+            )
+    if grant.medications:
+        today = now.astimezone(zone).date()
+        for course in MedicationCourse.objects.filter(user_id=grant.patient_id).order_by("started_on"):
+            entries.append(
+                {
+                    "fullUrl": _urn(course.uuid),
+                    "resource": medication_statement(course, patient_ref, today, grant.notes),
+                }
+            )
+    document = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": now.isoformat(),
+        "entry": entries,
+    }
+    validate(document)
+    return document
+
+
+# R4's required bindings for the coded elements written here. fhir.resources checks
+# structure, cardinality, datatypes, choice types and unknown elements, but not bindings.
+REQUIRED_BINDINGS = {
+    ("Bundle", "type"): {
+        "document",
+        "message",
+        "transaction",
+        "transaction-response",
+        "batch",
+        "batch-response",
+        "history",
+        "searchset",
+        "collection",
+    },
+    ("Observation", "status"): {
+        "registered",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    },
+    ("MedicationStatement", "status"): {
+        "active",
+        "completed",
+        "entered-in-error",
+        "intended",
+        "stopped",
+        "on-hold",
+        "unknown",
+        "not-taken",
+    },
+    ("Patient", "gender"): {"male", "female", "other", "unknown"},
+}
+
+
+class InvalidFhir(ValueError):
+    pass
+
+
+def validate(document: dict) -> Bundle:
+    """Check against FHIR R4: the fhir.resources 6.4 models (4.0.1) plus the required bindings.
+
+    Raises pydantic.ValidationError (structure) or InvalidFhir (a code outside its value set).
+    """
+    bundle = Bundle.parse_obj(document)
+    resources = [document, *(entry.get("resource", {}) for entry in document.get("entry", []))]
+    for resource in resources:
+        for (kind, element), allowed in REQUIRED_BINDINGS.items():
+            if resource.get("resourceType") == kind and element in resource and resource[element] not in allowed:
+                raise InvalidFhir(f"{kind}.{element} {resource[element]!r} is not in its required R4 value set")
+    return bundle
+
+
+def bundle_bytes(grant: Grant, now: datetime | None = None) -> bytes:
+    return json.dumps(bundle(grant, now), indent=1, ensure_ascii=False).encode()

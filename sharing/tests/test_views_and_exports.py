@@ -1,0 +1,265 @@
+"""What the clinician sees: scope and notes, the dashboard order, the report (HTML, PDF), CSV and FHIR."""
+
+import csv
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import pydantic
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from fhir.resources.bundle import Bundle
+from pypdf import PdfReader
+
+from conftest import make_user
+from sharing import fhir
+from sharing.models import AccessLog, Grant
+
+from .conftest import make_grant, seed_diary, seed_findings, signed_in
+
+NOTE = "PRIVATE-NOTE"
+
+
+def get(grant, name, **params):
+    return signed_in(grant.clinician).get(reverse(name, args=[grant.uuid]), params)
+
+
+# --- Scope and notes ---------------------------------------------------------------------------
+
+
+def test_notes_stay_hidden_unless_shared(grant):
+    assert not grant.notes
+    assert NOTE not in get(grant, "clinician-patient").content.decode()
+    episodes = get(grant, "clinician-api-episodes").json()["results"]
+    assert episodes and all("notes" not in row for row in episodes)
+    meds = get(grant, "clinician-api-medications").json()["results"]
+    assert meds and all("notes" not in row for row in meds)
+    assert all("notes" not in row for row in get(grant, "clinician-api-checkins").json()["results"])
+    archive = zipfile.ZipFile(io.BytesIO(get(grant, "clinician-export-csv").content))
+    assert NOTE.encode() not in b"".join(archive.read(name) for name in archive.namelist())
+    assert "notes" not in next(csv.reader(io.StringIO(archive.read("episodes.csv").decode())))
+    assert NOTE not in get(grant, "clinician-export-fhir").content.decode()
+
+
+def test_notes_appear_when_shared(grant):
+    Grant.objects.filter(pk=grant.pk).update(notes=True)
+    assert NOTE in get(grant, "clinician-patient").content.decode()
+    assert any(NOTE in row["notes"] for row in get(grant, "clinician-api-episodes").json()["results"])
+    assert NOTE in get(grant, "clinician-export-fhir").content.decode()
+
+
+def test_parts_left_out_of_the_scope_are_404s_and_absent(diary, dr):
+    grant = make_grant(diary, dr, episodes_checkins=False, insights=False, medications=True)
+    for name in ("clinician-api-episodes", "clinician-api-checkins", "clinician-api-findings"):
+        assert get(grant, name).status_code == 404
+    assert get(grant, "clinician-api-medications").status_code == 200
+    page = get(grant, "clinician-patient").content.decode()
+    assert "Cramps night by night" not in page and "Findings" not in page and "Atorvastatin" in page
+    bundle = get(grant, "clinician-export-fhir").json()
+    assert {e["resource"]["resourceType"] for e in bundle["entry"]} == {"Patient", "MedicationStatement"}
+    assert zipfile.ZipFile(io.BytesIO(get(grant, "clinician-export-csv").content)).namelist() == [
+        "medications.csv",
+        "dose_changes.csv",
+    ]
+    patients = signed_in(dr).get(reverse("clinician-api-patients")).json()
+    assert patients[0]["red_flags"] is None and patients[0]["last_30_nights"] is None
+
+
+def test_the_api_reads_filter_and_paginate_like_the_diary_api(grant):
+    last_week = (timezone.now() - timedelta(days=7)).date().isoformat()
+    response = get(grant, "clinician-api-episodes", since=last_week, muscle="calf")
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert rows and all(r["night"] >= last_week and r["muscle"] == "calf" for r in rows)
+    assert AccessLog.objects.get().detail.startswith("since=")
+    findings = get(grant, "clinician-api-findings").json()
+    assert [f["rule"] for f in findings] == ["R13", "R06", "R03"]
+    assert findings[1]["ci95"] == [1.05, 2.95] and findings[1]["counts"]["nights_exposed"] == 34
+
+
+# --- Dashboard --------------------------------------------------------------------------------
+
+
+def test_the_dashboard_puts_red_flags_first_then_worsening(dr):
+    calm = make_user("calm@example.org")
+    seed_diary(calm, nights=70, seed=1)
+    worse = make_user("worse@example.org")
+    seed_diary(worse, nights=70, seed=2)
+    Finding = __import__("insights.models", fromlist=["Finding"]).Finding
+    Finding.objects.create(
+        user=worse,
+        key="R07",
+        rule="R07",
+        trigger="pat_frequent_severe",
+        status="escalation",
+        escalation="E2",
+        rank=2,
+        message="more frequent",
+        analysis_version="t",
+        analysed_at=timezone.now(),
+    )
+    flagged = make_user("flagged@example.org")
+    seed_diary(flagged, nights=70, seed=3)
+    seed_findings(flagged)
+    for patient in (calm, worse, flagged):
+        make_grant(patient, dr)
+    rows = signed_in(dr).get(reverse("clinician-api-patients")).json()
+    assert [r["email"] for r in rows] == ["flagged@example.org", "worse@example.org", "calm@example.org"]
+    assert rows[0]["red_flags"] == 1 and rows[1]["worsening"] is True
+    recent = rows[2]["last_30_nights"]
+    assert recent["nights"] == 30 and recent["logged_nights"] <= 30
+    page = signed_in(dr).get(reverse("clinician-dashboard")).content.decode()
+    assert page.index("flagged@example.org") < page.index("worse@example.org") < page.index("calm@example.org")
+    assert page.count("<polyline") >= 3  # a sparkline each
+    assert AccessLog.objects.filter(what="dashboard").count() == 3
+
+
+# --- Report ---------------------------------------------------------------------------------
+
+
+def test_the_report_covers_the_chosen_range(grant):
+    until = (timezone.now() - timedelta(days=2)).date()
+    since = until - timedelta(days=27)
+    response = get(grant, "clinician-report", since=since.isoformat(), until=until.isoformat())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Cramps per week against baseline" in page and "R13" in page and "Atorvastatin" in page
+    assert page.count('<th scope="row">Week of</th>') == 1
+    assert AccessLog.objects.get().detail == f"{since.isoformat()}..{until.isoformat()}"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"since": "2026-05-01", "until": "2026-04-01"}, {"since": "2024-01-01", "until": "2026-01-01"}, {"since": "x"}],
+)
+def test_a_bad_report_range_is_a_400_and_not_logged(grant, params):
+    assert get(grant, "clinician-report", **params).status_code == 400
+    assert get(grant, "clinician-report-pdf", **params).status_code == 400
+    assert AccessLog.objects.count() == 0
+
+
+def test_the_pdf_report_is_one_page_for_three_months(grant):
+    response = get(grant, "clinician-report-pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf" and "no-store" in response["Cache-Control"]
+    assert response.content.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "Leg-cramp diary report" in text and grant.patient.email in text and "R13" in text
+    assert AccessLog.objects.get().what == "report_pdf"
+
+
+# --- FHIR and CSV ----------------------------------------------------------------------------
+
+
+def test_the_fhir_export_is_a_valid_r4_bundle(grant):
+    Grant.objects.filter(pk=grant.pk).update(notes=True)
+    response = get(grant, "clinician-export-fhir")
+    assert response.status_code == 200 and response["Content-Type"] == "application/fhir+json"
+    document = response.json()
+    bundle = Bundle.parse_obj(document)  # fhir.resources 6.4: the FHIR 4.0.1 (R4) models
+    assert bundle.type == "collection"
+    kinds = [e["resource"]["resourceType"] for e in document["entry"]]
+    assert kinds[0] == "Patient" and kinds.count("MedicationStatement") == 1
+    observations = [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Observation"]
+    assert len(observations) == grant.patient.episodes.count()
+    first = observations[0]
+    assert first["code"]["coding"][0] == {
+        "system": "http://snomed.info/sct",
+        "code": "449917004",
+        "display": "Leg cramp",
+    }
+    assert first["subject"]["reference"] == document["entry"][0]["fullUrl"]
+    assert 0 <= first["valueInteger"] <= 10
+    assert first["effectiveDateTime"].endswith(("+00:00", "+01:00"))  # the patient's own clock, with its offset
+    components = {c["code"]["coding"][0]["code"]: c for c in first["component"]}
+    assert components["103335007"]["valueQuantity"]["code"] == "min"
+    assert components["272741003"]["valueCodeableConcept"]["coding"][0]["code"] in {"7771000", "24028007", "51440002"}
+    statement = next(e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "MedicationStatement")
+    assert statement["status"] == "active" and statement["medicationCodeableConcept"]["coding"][0]["code"] == "C10AA"
+    patient = document["entry"][0]["resource"]
+    assert patient["id"] == str(grant.uuid) and patient["identifier"][0]["value"] == str(grant.uuid)
+
+
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        ({"status": "done"}, fhir.InvalidFhir),  # outside R4's required ObservationStatus codes
+        ({"valueInteger": "severe"}, pydantic.ValidationError),  # wrong datatype
+        ({"valueString": "also"}, pydantic.ValidationError),  # two value[x] at once
+        ({"severity": 3}, pydantic.ValidationError),  # no such element in R4
+        ({"code": None}, pydantic.ValidationError),  # Observation.code is 1..1
+    ],
+)
+def test_the_fhir_validator_really_refuses_what_r4_refuses(grant, change, error):
+    document = fhir.bundle(grant)
+    resource = document["entry"][1]["resource"]
+    assert resource["resourceType"] == "Observation"
+    resource.update(change)
+    if change.get("code", 1) is None:
+        del resource["code"]
+    with pytest.raises(error):
+        fhir.validate(document)
+
+
+def test_the_csv_export_is_the_diary_format_for_the_shared_tables(grant):
+    response = get(grant, "clinician-export-csv")
+    assert response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert sorted(archive.namelist()) == ["checkins.csv", "dose_changes.csv", "episodes.csv", "medications.csv"]
+    rows = list(csv.DictReader(io.StringIO(archive.read("episodes.csv").decode())))
+    assert len(rows) == grant.patient.episodes.count()
+    assert {"started_at", "muscle", "side", "severity"} <= set(rows[0])
+
+
+def test_a_clinician_sees_times_in_the_patients_zone(dr):
+    bob = make_user("ny@example.org", zone="America/New_York")
+    seed_diary(bob, nights=10)
+    grant = make_grant(bob, dr)
+    document = get(grant, "clinician-export-fhir").json()
+    times = [e["resource"]["effectiveDateTime"] for e in document["entry"][1:-1]]
+    assert times and all(t.endswith(("-05:00", "-04:00")) for t in times)
+    page = get(grant, "clinician-patient").content.decode()
+    assert "America/New_York" in page
+
+
+def test_the_clinician_api_is_in_the_openapi_schema(client, db):
+    schema = json.loads(client.get(reverse("schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+    paths = schema["paths"]
+    for path in (
+        "/api/v1/clinician/patients/",
+        "/api/v1/clinician/patients/{share_id}/",
+        "/api/v1/clinician/patients/{share_id}/episodes/",
+        "/api/v1/clinician/patients/{share_id}/checkins/",
+        "/api/v1/clinician/patients/{share_id}/medications/",
+        "/api/v1/clinician/patients/{share_id}/findings/",
+        "/api/v1/clinician/redeem/",
+        "/api/v1/shares/",
+        "/api/v1/shares/invitations/",
+        "/api/v1/shares/codes/",
+        "/api/v1/shares/{share_id}/revoke/",
+        "/api/v1/shares/access-log/",
+    ):
+        assert path in paths, path
+    assert set(paths["/api/v1/clinician/patients/{share_id}/episodes/"]) == {"get", "parameters"} or set(
+        paths["/api/v1/clinician/patients/{share_id}/episodes/"]
+    ) == {"get"}
+
+
+def test_an_empty_diary_renders_everywhere(alice, dr):
+    grant = make_grant(alice, dr)
+    for name in ("clinician-patient", "clinician-report", "clinician-report-pdf", "clinician-export-csv"):
+        assert get(grant, name).status_code == 200, name
+    fhir.validate(get(grant, "clinician-export-fhir").json())
+    assert signed_in(dr).get(reverse("clinician-dashboard")).status_code == 200
+    assert signed_in(dr).get(reverse("clinician-api-patients")).json()[0]["last_30_nights"]["logged_nights"] == 0
+
+
+def test_a_year_long_report_still_renders(grant):
+    until = (timezone.now() - timedelta(days=1)).date()
+    response = get(grant, "clinician-report-pdf", since=(until - timedelta(days=364)).isoformat(), until=until)
+    assert response.status_code == 200
+    assert len(PdfReader(io.BytesIO(response.content)).pages) <= 2

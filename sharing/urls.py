@@ -1,0 +1,21 @@
+"""Pages: the patient's /sharing/ and the clinician's /clinician/."""
+
+from django.urls import path
+
+from . import clinician_views, views
+
+urlpatterns = [
+    path("sharing/", views.shares, name="sharing"),
+    path("sharing/invite/", views.invite, name="sharing-invite"),
+    path("sharing/code/", views.new_code, name="sharing-code"),
+    path("sharing/<uuid:share_id>/revoke/", views.revoke, name="sharing-revoke"),
+    path("sharing/accept/<str:token>/", views.accept, name="sharing-accept"),
+    path("clinician/", clinician_views.dashboard, name="clinician-dashboard"),
+    path("clinician/redeem/", clinician_views.redeem, name="clinician-redeem"),
+    # <str>, not <uuid>: a malformed id must reach the access check and get its plain 404.
+    path("clinician/patients/<str:share_id>/", clinician_views.patient, name="clinician-patient"),
+    path("clinician/patients/<str:share_id>/report/", clinician_views.report_page, name="clinician-report"),
+    path("clinician/patients/<str:share_id>/report.pdf", clinician_views.report_pdf, name="clinician-report-pdf"),
+    path("clinician/patients/<str:share_id>/export.zip", clinician_views.export_csv, name="clinician-export-csv"),
+    path("clinician/patients/<str:share_id>/fhir.json", clinician_views.export_fhir, name="clinician-export-fhir"),
+]
