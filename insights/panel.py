@@ -15,7 +15,8 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.db.models import Count
+from django.db.models import Count, FloatField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from diary.models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
@@ -66,6 +67,10 @@ EPISODE_FIELDS = (
     "walking_pain_relief",
     *EPISODE_FLAGS,
 )
+# Decimal columns come back as floats: float(Decimal) per value costs ~1 us.
+DECIMAL_FIELDS = {"fluids_cups", "hours_sitting", "hours_standing", "sleep_hours", "duration_minutes"}
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
 PROFILE_FIELDS = (
     "user_id",
     "timezone",
@@ -150,12 +155,13 @@ def load_panels(user_ids: list[int], now=None) -> list[Panel]:
         counts[row["user_id"]][row["night"]] = row["n"]
 
     checkins: dict[int, list[tuple]] = defaultdict(list)
-    fields = ("user_id", "date", "no_cramps", "bedtime", "wake_time", *CONTEXT_FIELDS)
+    fields = ("user_id", "date", "no_cramps", "bedtime", "wake_time", *_as_float(CONTEXT_FIELDS))
     for row in CheckIn.objects.filter(user_id__in=user_ids).order_by("date").values_list(*fields):
         checkins[row[0]].append(row[1:])
 
     episodes: dict[int, list[tuple]] = defaultdict(list)
-    for row in Episode.objects.filter(user_id__in=user_ids).order_by("started_at").values_list(*EPISODE_FIELDS):
+    rows = Episode.objects.filter(user_id__in=user_ids).order_by("started_at").values_list(*_as_float(EPISODE_FIELDS))
+    for row in rows:
         episodes[row[0]].append(row[1:])
 
     courses: dict[int, dict[int, Course]] = defaultdict(dict)
@@ -202,7 +208,7 @@ def build_panel(user_id, zone, today, profile, counts, checkin_rows, episode_row
     for day, n in counts.items():
         logged[day] = n
     days = sorted(logged)
-    nights = np.array(days, dtype="datetime64[D]")
+    nights = _days(days)
     cramps = np.array([logged[d] for d in days], dtype=float)
 
     context = {name: np.full(len(days), np.nan) for name in CONTEXT_FIELDS}
@@ -233,6 +239,16 @@ def build_panel(user_id, zone, today, profile, counts, checkin_rows, episode_row
     )
 
 
+def _as_float(names):
+    return [Cast(name, FloatField()) if name in DECIMAL_FIELDS else name for name in names]
+
+
+def _days(values) -> np.ndarray:
+    """Dates as datetime64[D]. np.array(dates, dtype="datetime64[D]") costs ~5 us per date; this ~0.3 us."""
+    ordinals = np.fromiter((d.toordinal() for d in values), dtype=np.int64, count=len(values))
+    return (ordinals - EPOCH_ORDINAL).astype("datetime64[D]")
+
+
 def _hours(value) -> float:
     return np.nan if value is None else value.hour + value.minute / 60
 
@@ -249,9 +265,9 @@ def _episodes(rows: list[tuple], zone: ZoneInfo) -> Episodes:
         return np.array([np.nan if v is None else float(v) for v in column.get(name, ())], dtype=float)
 
     return Episodes(
-        night=np.array(column.get("night", ()), dtype="datetime64[D]"),
+        night=_days(column.get("night", ())),
         local_hour=np.array([t.hour + t.minute / 60 for t in local], dtype=float),
-        started_on=np.array([t.date() for t in local], dtype="datetime64[D]"),
+        started_on=_days([t.date() for t in local]),
         time_approximate=np.array(column.get("time_approximate", ()), dtype=bool),
         muscle=objects("muscle"),
         side=objects("side"),
