@@ -128,6 +128,7 @@ def send_batch(delivery_ids: list[int], now=None, connection=None) -> dict[int, 
     for row in rows:
         digest = digests[(row.user_id, row.week_start)]
         try:
+            connection.open()  # a no-op while open; reopens after a failed send closed it
             message = digest_message(row.user, digest, row.pk)
             message.connection = connection
             message.send(fail_silently=False)

@@ -192,8 +192,8 @@ def _week(nights: list[Night], details: list[tuple]) -> Week:
         cramp_nights=sum(1 for c in counts if c > 0),
         cramp_free_nights=sum(1 for c in counts if c == 0),
         missing_nights=sum(1 for n in nights if n.cramps is None),
-        median_severity=median(severities) if severities else None,
-        median_duration=median(durations) if durations else None,
+        median_severity=round(median(severities), 1) if severities else None,
+        median_duration=round(median(durations), 1) if durations else None,
     )
 
 

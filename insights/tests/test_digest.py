@@ -323,3 +323,19 @@ def test_a_batch_costs_one_query_per_digest_beyond_a_fixed_few(smtp_server):
     assert large - small == 12  # only the "mark sent" UPDATE grows with the batch
     assert len(smtp_server.messages) == 18
     assert smtp_server.sessions == 2  # one SMTP session per batch
+
+
+def test_the_typical_duration_is_rounded(smtp_server):
+    user = patient()
+    night = date(2026, 11, 2)
+    for minutes in ("1.2", "1.7"):
+        Episode.objects.create(
+            user=user,
+            started_at=datetime(2026, 11, 3, 3, int(float(minutes) * 10), tzinfo=UTC),
+            muscle="calf",
+            side="left",
+            duration_minutes=minutes,
+        )
+    CheckIn.objects.filter(user=user, date=night).delete()
+    run_tick(MONDAY_0800_LONDON)
+    assert "Typical duration: 1.4 min" in smtp_server.messages[0].get_body(preferencelist=("plain",)).get_content()
