@@ -18,7 +18,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from diary import choices
-from diary.models import Episode
+from diary.models import CHECKLIST_FIELDS, Episode
 from insights.catalogue import CATALOGUE, ESCALATION_LEVELS, RULES
 
 STATIC_DIR = settings.BASE_DIR / "static"
@@ -26,20 +26,7 @@ STATIC_DIR = settings.BASE_DIR / "static"
 # The pages the service worker caches at install, so each opens offline.
 SHELL_PAGES = ["/", "/diary/", "/checkin/", "/episode/", "/insights/", "/settings/"]
 
-RED_FLAG_FIELDS = [
-    "numbness_tingling",
-    "tingling_mouth_fingers",
-    "weakness",
-    "calf_swelling",
-    "pain_between_cramps",
-    "back_pain_radiating",
-    "foot_pale_cold",
-    "saddle_numbness",
-    "dark_urine",
-    "breathless_chest_pain",
-    "urge_to_move",
-    "spread_beyond_legs",
-]
+RED_FLAG_FIELDS = list(CHECKLIST_FIELDS)
 
 
 def split_label(label: str) -> tuple[str, str]:

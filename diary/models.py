@@ -106,6 +106,24 @@ class DiaryRow(models.Model):
         return self.user_id
 
 
+# The checklist shown with every cramp (triggers.md 4.1): the flags the analysis, the clinician
+# view and the exports all read. urge_to_move and spread_beyond_legs are features, not red flags.
+CHECKLIST_FIELDS = (
+    "numbness_tingling",
+    "tingling_mouth_fingers",
+    "weakness",
+    "calf_swelling",
+    "pain_between_cramps",
+    "back_pain_radiating",
+    "foot_pale_cold",
+    "saddle_numbness",
+    "dark_urine",
+    "breathless_chest_pain",
+    "urge_to_move",
+    "spread_beyond_legs",
+)
+
+
 class Episode(DiaryRow):
     """One cramp. Minimal at 3 a.m. (when, muscle, side); details may follow."""
 
@@ -185,18 +203,7 @@ class Episode(DiaryRow):
 
     @property
     def red_flags(self) -> list[str]:
-        names = [
-            "numbness_tingling",
-            "tingling_mouth_fingers",
-            "weakness",
-            "calf_swelling",
-            "pain_between_cramps",
-            "back_pain_radiating",
-            "foot_pale_cold",
-            "saddle_numbness",
-            "dark_urine",
-            "breathless_chest_pain",
-        ]
+        names = [name for name in CHECKLIST_FIELDS if name not in ("urge_to_move", "spread_beyond_legs")]
         flags = [name for name in names if getattr(self, name)]
         if self.walking_pain_relief:
             flags.append("walking_pain_relief")

@@ -19,7 +19,7 @@ from django.db.models import Count, FloatField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from diary.models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
+from diary.models import CHECKLIST_FIELDS, CheckIn, DoseChange, Episode, MedicationCourse, Profile
 
 # Check-in fields carried into the panel as floats (NaN = not recorded).
 CONTEXT_FIELDS = (
@@ -39,20 +39,7 @@ CONTEXT_FIELDS = (
     "sleep_disturbance",
     "stretched_before_bed",
 )
-EPISODE_FLAGS = (
-    "numbness_tingling",
-    "tingling_mouth_fingers",
-    "weakness",
-    "calf_swelling",
-    "pain_between_cramps",
-    "back_pain_radiating",
-    "foot_pale_cold",
-    "saddle_numbness",
-    "dark_urine",
-    "breathless_chest_pain",
-    "urge_to_move",
-    "spread_beyond_legs",
-)
+EPISODE_FLAGS = CHECKLIST_FIELDS
 EPISODE_FIELDS = (
     "user_id",
     "night",

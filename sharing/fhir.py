@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 from fhir.resources.bundle import Bundle
 
-from diary.models import Episode, MedicationCourse
+from diary.models import CHECKLIST_FIELDS, Episode, MedicationCourse
 
 from .models import Grant
 
@@ -59,20 +59,7 @@ ATC_CLASSES = {
     "naproxen": ("M01AE02", "naproxen"),
     "quinine": ("P01BC01", "quinine"),
 }
-RED_FLAG_FIELDS = (
-    "numbness_tingling",
-    "tingling_mouth_fingers",
-    "weakness",
-    "calf_swelling",
-    "pain_between_cramps",
-    "back_pain_radiating",
-    "foot_pale_cold",
-    "saddle_numbness",
-    "dark_urine",
-    "breathless_chest_pain",
-    "urge_to_move",
-    "spread_beyond_legs",
-)
+RED_FLAG_FIELDS = CHECKLIST_FIELDS
 
 
 def _urn(value) -> str:
