@@ -216,6 +216,26 @@ def correct_no_cramp_answers(user_id: int, nights: set[date]) -> None:
         CheckIn.objects.filter(user_id=user_id, date__in=nights, no_cramps=True).update(no_cramps=False)
 
 
+# The day's context on a check-in, in the order the API, the CSV files and the analysis use.
+CHECKIN_CONTEXT_FIELDS = (
+    "exercise_minutes",
+    "exercise_intensity",
+    "harder_than_usual",
+    "steps",
+    "fluids_cups",
+    "heavy_sweating",
+    "vomiting_diarrhoea",
+    "feet_cold",
+    "hours_sitting",
+    "hours_standing",
+    "long_travel",
+    "stress",
+    "sleep_hours",
+    "sleep_disturbance",
+    "stretched_before_bed",
+)
+
+
 class CheckIn(DiaryRow):
     """Day D's context and what happened in the night that follows it.
 

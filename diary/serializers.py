@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from .localtime import is_valid_zone, local_today, night_of
-from .models import CheckIn, DoseChange, Episode, MedicationCourse, Profile, touch_diary
+from .models import CHECKIN_CONTEXT_FIELDS, CheckIn, DoseChange, Episode, MedicationCourse, Profile, touch_diary
 
 EARLIEST_DATE = timezone.datetime(1950, 1, 1).date()
 
@@ -111,21 +111,7 @@ class CheckInSerializer(DiarySerializer):
             "no_cramps",
             "bedtime",
             "wake_time",
-            "exercise_minutes",
-            "exercise_intensity",
-            "harder_than_usual",
-            "steps",
-            "fluids_cups",
-            "heavy_sweating",
-            "vomiting_diarrhoea",
-            "feet_cold",
-            "hours_sitting",
-            "hours_standing",
-            "long_travel",
-            "stress",
-            "sleep_hours",
-            "sleep_disturbance",
-            "stretched_before_bed",
+            *CHECKIN_CONTEXT_FIELDS,
             "notes",
             "created_at",
             "updated_at",

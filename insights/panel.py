@@ -19,26 +19,18 @@ from django.db.models import Count, FloatField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from diary.models import CHECKLIST_FIELDS, CheckIn, DoseChange, Episode, MedicationCourse, Profile
+from diary.models import (
+    CHECKIN_CONTEXT_FIELDS,
+    CHECKLIST_FIELDS,
+    CheckIn,
+    DoseChange,
+    Episode,
+    MedicationCourse,
+    Profile,
+)
 
 # Check-in fields carried into the panel as floats (NaN = not recorded).
-CONTEXT_FIELDS = (
-    "exercise_minutes",
-    "exercise_intensity",
-    "harder_than_usual",
-    "steps",
-    "fluids_cups",
-    "heavy_sweating",
-    "vomiting_diarrhoea",
-    "feet_cold",
-    "hours_sitting",
-    "hours_standing",
-    "long_travel",
-    "stress",
-    "sleep_hours",
-    "sleep_disturbance",
-    "stretched_before_bed",
-)
+CONTEXT_FIELDS = CHECKIN_CONTEXT_FIELDS
 EPISODE_FLAGS = CHECKLIST_FIELDS
 EPISODE_FIELDS = (
     "user_id",
