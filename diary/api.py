@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from . import exporter, importer
 from .models import CheckIn, DoseChange, Episode, MedicationCourse
-from .recording import SYNC_MAX_RECORDS, Conflict, create_once, sync_records, upsert_checkin
+from .recording import SYNC_MAX_RECORDS, Conflict, create_episode, create_once, sync_records, upsert_checkin
 from .serializers import (
     CheckInSerializer,
     EpisodeSerializer,
@@ -91,11 +91,14 @@ class IdempotentCreateMixin:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            instance, created = create_once(serializer, self.get_queryset(), **self.save_kwargs())
+            instance, created = self.create_once(serializer)
         except Conflict as conflict:
             return conflict_response(conflict, type(serializer))
         body = serializer.to_representation(instance)  # the validated serializer answers: no second one to build
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def create_once(self, serializer):
+        return create_once(serializer, self.get_queryset(), **self.save_kwargs())
 
     def save_kwargs(self) -> dict:
         return {"user": self.request.user}
@@ -103,6 +106,9 @@ class IdempotentCreateMixin:
 
 class EpisodeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Cramp episodes. `id` is the client's uuid; list filters: since, until (nights), muscle, side."""
+
+    def create_once(self, serializer):
+        return create_episode(self.request.user, serializer.validated_data)
 
     serializer_class = EpisodeSerializer
     filterset_class = EpisodeFilter

@@ -18,12 +18,17 @@ from .models import CHECKIN_CONTEXT_FIELDS, CheckIn, DoseChange, Episode, Medica
 EARLIEST_DATE = timezone.datetime(1950, 1, 1).date()
 
 
-def list_allowed_choices(serializer: serializers.Serializer) -> None:
-    """Make an unknown choice's error name the allowed values."""
-    for field in serializer.fields.values():
+def name_allowed_choices(fields) -> None:
+    """Make an unknown choice's error name the allowed values.
+
+    Set in the field's constructor arguments too: DRF copies a field by building it again from them.
+    """
+    for field in fields:
         if isinstance(field, serializers.ChoiceField):
             allowed = ", ".join(str(key) for key in field.choices if key != "")
-            field.error_messages["invalid_choice"] = f'"{{input}}" is not a valid choice. Allowed: {allowed}.'
+            message = f'"{{input}}" is not a valid choice. Allowed: {allowed}.'
+            field.error_messages["invalid_choice"] = message
+            field._kwargs.setdefault("error_messages", {})["invalid_choice"] = message
 
 
 class DiarySerializer(serializers.ModelSerializer):
@@ -34,16 +39,21 @@ class DiarySerializer(serializers.ModelSerializer):
     # Fields built from the model once per class: introspecting ~30 model fields
     # was most of an episode create's validation time. Each instance gets copies.
     _built_fields: dict[type, dict] = {}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        list_allowed_choices(self)
+    # Serializers whose fields hold no nested serializer may share the built fields'
+    # innards (validators, choices, messages: never changed after building) and copy
+    # only the top level; DRF's deep copy rebuilds every field from its arguments.
+    flat_fields = False
 
     def get_fields(self):
         cls = type(self)
-        if cls not in DiarySerializer._built_fields:
-            DiarySerializer._built_fields[cls] = super().get_fields()
-        return copy.deepcopy(DiarySerializer._built_fields[cls])
+        built = DiarySerializer._built_fields.get(cls)
+        if built is None:
+            built = super().get_fields()
+            name_allowed_choices(built.values())
+            DiarySerializer._built_fields[cls] = built
+        if self.flat_fields:
+            return {name: copy.copy(field) for name, field in built.items()}
+        return copy.deepcopy(built)
 
     @property
     def owner(self):
@@ -56,6 +66,7 @@ def reject_far_past(day):
 
 
 class EpisodeSerializer(DiarySerializer):
+    flat_fields = True
     night = serializers.DateField(read_only=True)
     red_flags = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -103,6 +114,8 @@ class EpisodeSerializer(DiarySerializer):
 
 
 class CheckInSerializer(DiarySerializer):
+    flat_fields = True
+
     class Meta:
         model = CheckIn
         fields = [
@@ -252,7 +265,7 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        list_allowed_choices(self)
+        name_allowed_choices(self.fields.values())
 
     def get_email_verified(self, profile) -> bool:
         return profile.user.emailaddress_set.filter(email__iexact=profile.user.email, verified=True).exists()
