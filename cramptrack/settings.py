@@ -382,7 +382,7 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # Its INFO lines ("header found", "generated id") are one per request and say nothing.
-        "django_guid": {"level": "WARNING"},
+        # Its INFO lines are one per request and say nothing; its warnings would echo a bad header.
+        "django_guid": {"level": "ERROR"},
     },
 }
