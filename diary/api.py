@@ -211,7 +211,10 @@ class MeView(APIView):
         if not request.user.check_password(password):
             raise ValidationError({"password": ["Enter your password to delete your account."]})
         with transaction.atomic():
-            request.user.delete()
+            request.user.delete()  # every row of theirs goes with it (accounts.erasure)
+        # This browser's session too (a session row holds the user's id but no foreign key).
+        if hasattr(request, "session"):
+            request.session.flush()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from django.conf import settings
@@ -96,3 +97,31 @@ def test_no_health_data_reaches_the_logs(alice_api, log_output):
     assert warnings and warnings[0]["request_id"] == refused["X-Request-ID"]
     for text in DISTINCTIVE:
         assert text not in output, f"{text!r} was logged"
+
+
+def test_a_database_error_in_a_traceback_does_not_log_the_row(alice, log_output):
+    """PostgreSQL quotes the failing row (notes and all) in its DETAIL; the log keeps the rest."""
+    from django.db import IntegrityError, transaction
+
+    from diary.models import Episode
+
+    secret = "Hedgehog-private-cramp-notes"
+    try:
+        with transaction.atomic():
+            Episode.objects.create(
+                user=alice,
+                started_at=datetime(2026, 11, 3, 3, 10, tzinfo=UTC),
+                muscle="calf",
+                side="left",
+                severity=99,
+                notes=secret,
+            )
+    except IntegrityError:
+        logging.getLogger("django.request").error("Internal Server Error: /api/v1/episodes/", exc_info=True)
+    else:
+        pytest.fail("the check constraint did not fire")
+    lines = records(log_output)
+    error = next(line for line in lines if line["message"].startswith("Internal Server Error"))
+    assert "episode_severity_0_10" in error["exc_info"]  # the useful part stays
+    assert "Traceback" in error["exc_info"]
+    assert secret not in log_output.getvalue()
