@@ -158,19 +158,18 @@ def fetch(url: str, headers: dict | None = None):
         return error.code, error.headers, error.read().decode()
 
 
-@pytest.fixture(scope="module")
-def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
-    """gunicorn behind one (pretend) proxy, on the test database."""
+def serve(tmp_path_factory, **overrides):
+    """gunicorn with production settings on the test database; yields its base URL."""
     from django.db import connection
 
     db = connection.settings_dict
     port = free_port()
     env = production_env(
         DATABASE_URL=f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
-        TRUSTED_PROXY_COUNT="1",
         VAR_DIR=str(tmp_path_factory.mktemp("var")),
         WHITENOISE_USE_FINDERS="1",
         STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage",
+        **overrides,
     )
     gunicorn = Path(sys.executable).parent / "gunicorn"
     log = (tmp_path_factory.mktemp("log") / "gunicorn.log").open("wb")
@@ -194,6 +193,18 @@ def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
     yield base
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def production_server(django_db_setup, tmp_path_factory):
+    """Behind one (pretend) TLS-terminating proxy."""
+    yield from serve(tmp_path_factory, TRUSTED_PROXY_COUNT="1")
+
+
+@pytest.fixture(scope="module")
+def exposed_server(django_db_setup, tmp_path_factory):
+    """No proxy trusted (TRUSTED_PROXY_COUNT=0, the default)."""
+    yield from serve(tmp_path_factory, TRUSTED_PROXY_COUNT="0")
 
 
 def test_plain_http_is_redirected_to_https(production_server):
@@ -220,10 +231,13 @@ def test_https_pages_carry_every_security_header(production_server):
     assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
 
 
-def test_a_forwarded_proto_from_a_client_is_not_trusted_without_the_proxy_setting():
-    """Without TRUSTED_PROXY_COUNT nobody's X-Forwarded-Proto makes http look like https."""
-    values = settings_in(production_env(), "SECURE_PROXY_SSL_HEADER")
-    assert values["SECURE_PROXY_SSL_HEADER"] is None
+def test_a_forwarded_proto_from_a_client_is_not_trusted_without_the_proxy_setting(exposed_server):
+    """Without TRUSTED_PROXY_COUNT anyone could send X-Forwarded-Proto: it must not make
+    plain http count as https (no redirect skipped, no Secure cookie sent over http)."""
+    status, headers, _ = fetch(f"{exposed_server}/accounts/login/", {"X-Forwarded-Proto": "https"})
+    assert status == 301
+    assert headers["Location"].startswith("https://")
+    assert "Strict-Transport-Security" not in headers
 
 
 # --- The nonce-based Content-Security-Policy --------------------------------------------------
