@@ -24,7 +24,7 @@ RUN pip install -r requirements.txt
 # Copied explicitly rather than `COPY . .` so a developer's .env (with its
 # SECRET_KEY), .venv and var/ never end up in an image layer. A new top-level
 # app must be added here; cramptrack/tests/test_compose.py checks that.
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 COPY cramptrack ./cramptrack
 COPY accounts ./accounts
 COPY diary ./diary

@@ -24,3 +24,15 @@ class BodySizeLimitMiddleware:
                 {"detail": f"Request body is {length} bytes; the limit here is {limit} bytes."}, status=413
             )
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Permissions-Policy on every response (Django's SecurityMiddleware has no setting for it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

@@ -9,8 +9,9 @@ A .env file beside manage.py is read if present (`make run` writes one).
 from pathlib import Path
 
 import environ
-from csp.constants import NONE, SELF
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,16 +23,26 @@ if (BASE_DIR / ".env").exists():
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+SITE_NAME = env.str("SITE_NAME", default="CrampTrack")
+# An https:// SITE_URL is a deployment: secure cookies, HSTS, SSL redirect and a strong key.
+HTTPS = SITE_URL.startswith("https://")
+
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. `make run` writes one to .env; in production set it in the environment."
+            "SECRET_KEY is not set. `make run` writes one to .env; in production set it in the environment "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')."
         )
     SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 (DEBUG only)
+elif HTTPS and not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or "insecure" in SECRET_KEY):
+    # The same bar as Django's security.W009. Short test keys stay usable on http:// (tests, `make run`).
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for a deployment: use at least 50 random characters "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
 
-SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
-SITE_NAME = env.str("SITE_NAME", default="CrampTrack")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
@@ -52,6 +63,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "csp",
+    "django_guid",
     "accounts",
     "diary",
     "insights",
@@ -59,7 +71,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request (and of the tasks it queues) carries its id.
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "cramptrack.middleware.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cramptrack.middleware.BodySizeLimitMiddleware",
@@ -147,6 +162,7 @@ CELERY_BEAT_SCHEDULE = {
     "plan-analysis": {"task": "insights.plan_analysis", "schedule": env.int("ANALYSIS_TICK_SECONDS", default=15 * 60)},
     "plan-digests": {"task": "insights.plan_digests", "schedule": env.int("DIGEST_TICK_SECONDS", default=5 * 60)},
     "heartbeat": {"task": "cramptrack.heartbeat", "schedule": 60},
+    "purge-access-log": {"task": "sharing.purge_access_log", "schedule": 24 * 3600},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -175,6 +191,18 @@ ACCOUNT_UNIQUE_EMAIL = True
 # share invitations go only to verified addresses.
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
+# Its one change: too many failed logins is a 429 (with Retry-After), not a form error.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# allauth's limits, kept in the cache (Redis with REDIS_URL) and answered with a 429 by
+# cramptrack.ratelimit.handler429. "ip" is the client address (TRUSTED_PROXY_COUNT), "key"
+# the email address. POST /api/v1/auth/token/ counts against "login" and "login_failed" too.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
@@ -216,6 +244,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Its schema-generation warnings are API documentation quality, not deployment safety;
+    # kept out of `check --deploy` so that stays a security gate (`manage.py spectacular
+    # --validate` shows them).
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # Request bodies: JSON API calls are small; imports may carry a year of diary.
@@ -258,15 +290,46 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https")
+# --- HTTPS, proxies, security headers (`manage.py check --deploy` is clean with an https SITE_URL) ---
+
+# How many reverse proxies sit in front of the app, each appending to X-Forwarded-For.
+# 0 (the default): the client address is REMOTE_ADDR and X-Forwarded-* headers are ignored,
+# since any client can send them. N: the Nth address from the right of X-Forwarded-For is
+# the client's, and X-Forwarded-Proto: https from the proxy marks the request as secure.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT  # allauth's client IP, used by every rate limit
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+# Load balancers and container health checks probe over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading is a promise to browsers that is slow to undo, so it is opt-in; with it off,
+# Django's reminder (security.W021) is silenced rather than failing `check --deploy`.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=HTTPS)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 90  # a phone stays logged in for a season
 X_FRAME_OPTIONS = "DENY"
-# No inline scripts or styles anywhere: templates pass data in data-* attributes.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Sent by cramptrack.middleware.PermissionsPolicyMiddleware: no page needs any of these.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+)
+# No inline scripts or styles anywhere: templates pass data in data-* attributes. Script
+# tags also carry a fresh per-response nonce (request.csp_nonce), so should an inline
+# script ever be needed it takes the nonce, never 'unsafe-inline'.
 # The API docs page relaxes style-src for Swagger UI's own inline styles (cramptrack/urls.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF],
+        "script-src": [SELF, NONCE],
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
@@ -279,12 +342,52 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Sharing ---------------------------------------------------------------------
+
+# Days a clinician-access log row is kept; beat's daily sharing.purge_access_log (or
+# `manage.py purge_access_log`) deletes older ones. 0 keeps them for the account's life.
+ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=2 * 365)
+
+# --- Logging -------------------------------------------------------------------
+
+# One JSON object per line (python-json-logger), each with the request id that django-guid
+# takes from a well-formed incoming X-Request-ID (a UUID) or makes up, and returns in the
+# response's X-Request-ID. Celery tasks inherit the id of the request that queued them.
+# Nothing logs request bodies, form values or diary fields: paths, ids and status only.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=False)],
+}
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
+        "redact_database_detail": {"()": "cramptrack.logfilters.RedactDatabaseDetail"},
+    },
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact_database_detail"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Its INFO lines are one per request and say nothing; its warnings would echo a bad header.
+        "django_guid": {"level": "ERROR"},
+    },
 }

@@ -41,3 +41,5 @@ urlpatterns = [
 ]
 
 handler500 = "cramptrack.errors.server_error"
+# allauth looks its 429 handler up here.
+handler429 = "cramptrack.ratelimit.handler429"

@@ -2,13 +2,15 @@
 
 from datetime import date
 
+from allauth.account.adapter import get_adapter
+from allauth.core import ratelimit
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
-from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -16,6 +18,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from cramptrack.ratelimit import allauth_retry_after, too_many
 
 from . import exporter, importer
 from .models import CheckIn, DoseChange, Episode, MedicationCourse
@@ -213,7 +217,10 @@ class MeView(APIView):
         if not request.user.check_password(password):
             raise ValidationError({"password": ["Enter your password to delete your account."]})
         with transaction.atomic():
-            request.user.delete()
+            request.user.delete()  # every row of theirs goes with it (accounts.erasure)
+        # This browser's session too (a session row holds the user's id but no foreign key).
+        if hasattr(request, "session"):
+            request.session.flush()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -312,14 +319,29 @@ class TokenView(APIView):
                 "code": serializers.CharField(required=False, help_text="TOTP code, if two-factor is on"),
             },
         ),
-        responses=inline_serializer(
-            "TokenResponse", {"token": serializers.CharField(), "expiry": serializers.DateTimeField(allow_null=True)}
-        ),
+        responses={
+            201: inline_serializer(
+                "TokenResponse",
+                {"token": serializers.CharField(), "expiry": serializers.DateTimeField(allow_null=True)},
+            ),
+            400: OpenApiResponse(description="wrong email or password, or a missing two-factor code"),
+            429: OpenApiResponse(description="too many tries from this address or for this email; see Retry-After"),
+        },
     )
     def post(self, request):
         email = request.data.get("email", "") if isinstance(request.data, dict) else ""
         password = request.data.get("password", "") if isinstance(request.data, dict) else ""
-        user = authenticate(request, email=str(email).lower(), password=str(password))
+        # The login page's limits, in the same cache buckets: allauth's per-address "login"
+        # limit, and (inside the adapter's authenticate) the failed-login limit per address
+        # and per email, so the API is no way round the login page's brute-force limits.
+        if not ratelimit.consume(request._request, action="login"):
+            return too_many(request._request, allauth_retry_after(request._request))
+        try:
+            user = get_adapter(request._request).authenticate(
+                request._request, email=str(email).lower(), password=str(password)
+            )
+        except ImmediateHttpResponse as refused:  # too many failed logins
+            return refused.response
         if user is None:
             raise ValidationError({"non_field_errors": ["Email or password is wrong."]})
         # With two-factor on, a password alone must not open a door the login page keeps shut.

@@ -91,8 +91,8 @@ class InvitationView(PatientOnly, APIView):
         serializer.is_valid(raise_exception=True)
         if not email_verified(request.user):
             raise PermissionDenied("Confirm your own email address before inviting anyone.")
-        if not limits.invitation_allowed(request.user):
-            raise Throttled(detail="Too many invitations today; try again tomorrow.")
+        if wait := limits.invitation_wait(request.user):
+            raise Throttled(wait=wait, detail="Too many invitations today; try again tomorrow.")
         data = dict(serializer.validated_data)
         email, expires_at = data.pop("email"), data.pop("expires_at")
         grant, token = grants.create_invitation(request.user, email, data, expires_at)
@@ -111,8 +111,8 @@ class CodeView(PatientOnly, APIView):
         self.check_patient(request)
         serializer = CodeRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        if not limits.new_code_allowed(request.user):
-            raise Throttled(detail="Too many codes today; try again tomorrow.")
+        if wait := limits.new_code_wait(request.user):
+            raise Throttled(wait=wait, detail="Too many codes today; try again tomorrow.")
         data = dict(serializer.validated_data)
         expires_at = data.pop("expires_at")
         grant, code = grants.create_code(request.user, data, expires_at)
@@ -282,8 +282,8 @@ class RedeemView(APIView):
     def post(self, request):
         serializer = RedeemCodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if not limits.code_attempt_allowed(request):
-            raise Throttled(detail="Too many tries; wait an hour or ask for an email invitation.")
+        if wait := limits.code_attempt_wait(request):
+            raise Throttled(wait=wait, detail="Too many tries; wait an hour or ask for an email invitation.")
         try:
             grant = grants.redeem_code(serializer.validated_data["code"], request.user)
         except grants.OfferError as error:

@@ -6,4 +6,4 @@ class SharingConfig(AppConfig):
     verbose_name = "Sharing with clinicians"
 
     def ready(self):
-        from . import mfa  # noqa: F401  (connects the TOTP-activation receiver)
+        from . import mfa, retention  # noqa: F401  (connect the TOTP-activation and account-erasure receivers)

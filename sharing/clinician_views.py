@@ -42,9 +42,9 @@ def dashboard(request):
 def redeem(request):
     """Type a patient's share code; accepting it is the only thing a clinician ever posts."""
     form = RedeemForm(request.POST or None)
-    status = 200
+    status, wait = 200, 0
     if request.method == "POST" and form.is_valid():
-        if not limits.code_attempt_allowed(request):
+        if wait := limits.code_attempt_wait(request):
             form.add_error("code", "Too many tries. Wait an hour, or ask your patient for an email invitation.")
             status = 429
         else:
@@ -58,7 +58,10 @@ def redeem(request):
                 return redirect("clinician-patient", share_id=grant.uuid)
     elif request.method == "POST":
         status = 400
-    return render(request, "sharing/clinician/redeem.html", {"form": form}, status=status)
+    response = render(request, "sharing/clinician/redeem.html", {"form": form}, status=status)
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @require_GET

@@ -18,6 +18,12 @@ from . import codes, emails, grants, limits
 from .forms import InviteForm, ShareForm
 from .models import AccessLog, Grant
 
+
+def retry_after(response, seconds: int):
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 LOG_ROWS = 200
 
 
@@ -78,9 +84,9 @@ def invite(request):
     if not email_verified(request.user):
         form.add_error(None, "Confirm your own email address first (we sent you a link when you signed up).")
         return _page(request, invite_form=form, status=403)
-    if not limits.invitation_allowed(request.user):
+    if wait := limits.invitation_wait(request.user):
         form.add_error(None, "You have sent many invitations today. Try again tomorrow, or use a share code.")
-        return _page(request, invite_form=form, status=429)
+        return retry_after(_page(request, invite_form=form, status=429), wait)
     grant, token = grants.create_invitation(request.user, form.cleaned_data["email"], form.scope(), form.expires_at())
     emails.send_invitation(grant, token)
     messages.success(request, f"Invitation sent to {grant.invited_email}. The link works for 7 days.")
@@ -94,9 +100,9 @@ def new_code(request):
     form = ShareForm(request.POST, user=request.user, prefix="code")
     if not form.is_valid():
         return _page(request, code_form=form, status=400)
-    if not limits.new_code_allowed(request.user):
+    if wait := limits.new_code_wait(request.user):
         form.add_error(None, "You have made many codes today. Try again tomorrow.")
-        return _page(request, code_form=form, status=429)
+        return retry_after(_page(request, code_form=form, status=429), wait)
     grant, code = grants.create_code(request.user, form.scope(), form.expires_at())
     # Shown once, on this response only: only its hash is stored.
     return _page(request, new_code={"code": codes.display_code(code), "grant": grant}, status=201)

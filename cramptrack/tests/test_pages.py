@@ -32,7 +32,7 @@ def test_pages_render_a_shell_and_set_the_csrf_cookie(client, alice, path):
     html = response.content.decode()
     assert '<link rel="manifest" href="/manifest.webmanifest">' in html
     assert 'name="apple-mobile-web-app-capable"' in html
-    assert re.search(r'<script type="module" src="/static/js/\w+\.js">', html)
+    assert re.search(r'<script type="module" src="/static/js/\w+\.js" nonce="[\w+/=]+">', html)
 
 
 def test_pages_hold_no_diary_data_so_the_worker_may_cache_them(client, alice):
@@ -59,7 +59,7 @@ def test_the_csp_forbids_inline_script_and_framing(client, alice):
     client.force_login(alice)
     policy = client.get("/")["Content-Security-Policy"]
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
-    assert directives["script-src"] == "'self'"
+    assert re.fullmatch(r"'self' 'nonce-[\w+/=]{20,}'", directives["script-src"])
     assert directives["style-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
     assert directives["worker-src"] == "'self'"

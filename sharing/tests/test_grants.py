@@ -105,11 +105,11 @@ def test_inviting_needs_a_confirmed_address(diary):
 def test_invitations_are_rate_limited(smtp_server, diary):
     verify_email(diary)
     client = api(diary)
-    statuses = [
-        client.post(reverse("share-invitations"), {"email": f"dr{i}@x.example"}, format="json").status_code
-        for i in range(11)
+    responses = [
+        client.post(reverse("share-invitations"), {"email": f"dr{i}@x.example"}, format="json") for i in range(11)
     ]
-    assert statuses == [201] * 10 + [429]
+    assert [r.status_code for r in responses] == [201] * 10 + [429]
+    assert 0 < int(responses[-1]["Retry-After"]) <= 24 * 3600
     assert len(smtp_server.messages) == 10
 
 
@@ -192,7 +192,9 @@ def test_share_code_guesses_are_limited_per_account(diary, dr):
     wrong = [client.post(reverse("clinician-api-redeem"), {"code": "2345-6789"}, format="json") for _ in range(10)]
     assert [r.status_code for r in wrong] == [400] * 10
     # The eleventh try is refused before the code is even looked at, right or wrong.
-    assert client.post(reverse("clinician-api-redeem"), {"code": code}, format="json").status_code == 429
+    refused = client.post(reverse("clinician-api-redeem"), {"code": code}, format="json")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 3600
     assert not Grant.objects.filter(clinician=dr).exists()
 
 
@@ -206,6 +208,7 @@ def test_share_code_guesses_are_limited_per_address_across_accounts(diary):
     assert statuses == [400] * 20 + [429]
     page = signed_in(clinicians[0]).post(reverse("clinician-redeem"), {"code": code})
     assert page.status_code == 429
+    assert 0 < int(page["Retry-After"]) <= 3600
     assert not Grant.objects.filter(clinician__isnull=False).exists()
 
 

@@ -1,0 +1,27 @@
+"""allauth's adapter, changed in one place: too many failed logins is a 429, not a form error."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from django.core.exceptions import ValidationError
+
+from cramptrack.ratelimit import too_many
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def pre_authenticate(self, request, **credentials):
+        # allauth answers an exhausted login_failed limit with a 200 and a form error; clients,
+        # proxies and the API token endpoint (which authenticates through here too) need a 429.
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:  # its only error is "too many login attempts"
+            raise ImmediateHttpResponse(
+                too_many(request, self.login_failed_retry_after(), "Too many failed logins; please wait and retry.")
+            ) from None
+
+    @staticmethod
+    def login_failed_retry_after() -> int:
+        from allauth.core.internal.ratelimit import get_rates
+
+        return int(
+            max((rate.duration for rate in get_rates(app="allauth.account", action="login_failed")), default=300)
+        )

@@ -1,0 +1,220 @@
+"""Data rights: erasing an account leaves no row that references the person, in any table
+(found by walking every foreign key in every installed model, allauth's, knox's and the
+admin's included) and no file; the export holds every diary table."""
+
+import io
+import json
+import uuid
+import zipfile
+from datetime import date, timedelta
+
+import pytest
+from allauth.account.models import EmailAddress, EmailConfirmation
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.apps import apps
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.db import models
+from django.test import Client
+from django.utils import timezone
+
+from conftest import make_user
+from diary.models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
+from insights.models import AnalysisState, DigestDelivery, Finding
+from sharing import access
+from sharing.models import AccessLog, Grant
+from sharing.tests.conftest import make_clinician, make_grant
+
+PASSWORD = "correct horse battery"  # noqa: S105 (conftest.make_user's)
+
+
+def references_to_user() -> list[tuple[type, str]]:
+    """(model, lookup) for every chain of up to three foreign keys / one-to-ones ending at the
+    user model, in every installed model, auto-created many-to-many tables included."""
+    user_model = get_user_model()
+    reach = {user_model: {""}}
+    for _ in range(3):
+        for model in apps.get_models(include_auto_created=True):
+            for field in model._meta.concrete_fields:
+                if field.is_relation and (field.many_to_one or field.one_to_one):
+                    for rest in list(reach.get(field.related_model, ())):
+                        reach.setdefault(model, set()).add(f"{field.name}__{rest}" if rest else field.name)
+    return sorted(
+        ((model, lookup) for model, lookups in reach.items() for lookup in lookups if model is not user_model),
+        key=lambda pair: (pair[0]._meta.label, pair[1]),
+    )
+
+
+def count(model, lookup, pk) -> int:
+    return model._base_manager.filter(**{lookup: pk}).count()
+
+
+def api_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def fill_everything(patient, clinician, other_patient):
+    """A row in every table that can point at a person, written the way the app writes them."""
+    api = api_client(patient)
+    course = str(uuid.uuid4())
+    posts = [
+        ("/api/v1/episodes/", {"started_at": "2026-11-03T03:10:00Z", "muscle": "calf", "side": "left", "notes": "n"}),
+        ("/api/v1/checkins/", {"date": "2026-11-02", "no_cramps": False, "notes": "c"}),
+        (
+            "/api/v1/medications/",
+            {"id": course, "name": "Atorvastatin", "drug_class": "statin", "started_on": "2026-09-01"},
+        ),
+        ("/api/v1/dose-changes/", {"medication": course, "changed_on": "2026-10-01", "direction": "increase"}),
+    ]
+    for url, body in posts:
+        assert api.post(url, body, content_type="application/json").status_code in (200, 201), url
+    token = Client().post(
+        "/api/v1/auth/token/", {"email": patient.email, "password": PASSWORD}, content_type="application/json"
+    )
+    assert token.status_code == 201
+    now = timezone.now()
+    AnalysisState.objects.create(user=patient, analysed_at=now)
+    Finding.objects.create(
+        user=patient, key="R02", rule="R02", trigger="exercise", status="possible", rank=0, message="m",
+        analysis_version="1", analysed_at=now,
+    )  # fmt: skip
+    DigestDelivery.objects.create(user=patient, week_start=date(2026, 11, 2), next_attempt_at=now)
+    address = EmailAddress.objects.create(user=patient, email=patient.email, verified=True, primary=True)
+    EmailConfirmation.create(address)
+    TOTP.activate(patient, generate_totp_secret())
+    group = Group.objects.create(name="readers")
+    patient.groups.add(group)
+    patient.user_permissions.add(Permission.objects.first())
+    user_type = ContentType.objects.get_for_model(patient)
+    LogEntry.objects.create(
+        user=patient, content_type=user_type, object_id=str(other_patient.pk), object_repr="x", action_flag=CHANGE
+    )
+    # Admin history *about* her rows (no foreign key reaches these).
+    episode = Episode.objects.get(user=patient)
+    LogEntry.objects.create(
+        user=clinician, content_type=ContentType.objects.get_for_model(Episode), object_id=str(episode.pk),
+        object_repr=str(episode), action_flag=ADDITION,
+    )  # fmt: skip
+    LogEntry.objects.create(
+        user=clinician, content_type=user_type, object_id=str(patient.pk), object_repr=patient.email, action_flag=CHANGE
+    )
+    grant = make_grant(patient, clinician)
+    access.record_view(grant, AccessLog.What.PATIENT_PAGE)
+    other_grant = make_grant(other_patient, clinician)
+    access.record_view(other_grant, AccessLog.What.REPORT)
+    return api
+
+
+def test_erasing_accounts_leaves_no_row_that_references_them(db, django_capture_on_commit_callbacks):
+    patient = make_user("erase-me@example.org")
+    clinician = make_clinician("dr-erase@example.org")
+    carol = make_user("carol@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        api = fill_everything(patient, clinician, carol)
+    references = references_to_user()
+    # Every way a row can point at a person is exercised, so nothing below passes for want of data.
+    unexercised = [
+        f"{model._meta.label}.{lookup}"
+        for model, lookup in references
+        if count(model, lookup, patient.pk) + count(model, lookup, clinician.pk) == 0
+    ]
+    assert unexercised == [], "add rows for these to fill_everything()"
+    history_about_her = LogEntry.objects.filter(object_repr__in=[patient.email, str(Episode.objects.get(user=patient))])
+    assert history_about_her.count() == 2
+    session_key = api.session.session_key
+
+    assert api.delete("/api/v1/me/", {"password": PASSWORD}, content_type="application/json").status_code == 204
+
+    left = {
+        f"{model._meta.label}.{lookup}": n for model, lookup in references if (n := count(model, lookup, patient.pk))
+    }
+    assert left == {}
+    assert not get_user_model().objects.filter(pk=patient.pk).exists()
+    assert not history_about_her.exists()
+    assert not Session.objects.filter(session_key=session_key).exists()
+    assert AccessLog.objects.filter(patient=carol).count() == 1  # another patient's log is untouched
+
+    # The clinician erases theirs: their grants end, and only the patients' own record of what
+    # they read stays (the documented exception), naming them by email.
+    assert (
+        api_client(clinician).delete("/api/v1/me/", {"password": PASSWORD}, content_type="application/json").status_code
+        == 204
+    )
+    left = {
+        f"{model._meta.label}.{lookup}": n for model, lookup in references if (n := count(model, lookup, clinician.pk))
+    }
+    assert left == {"sharing.AccessLog.clinician": 1}
+    row = AccessLog.objects.get(clinician_id=clinician.pk)
+    assert row.patient == carol and row.clinician_email == "dr-erase@example.org"
+    assert Grant.objects.get(patient=carol).clinician is None
+
+
+def test_no_model_stores_files():
+    """Nothing a person uploads is kept as a file (imports are read in memory; exports are built
+    per request), so erasing the rows erases everything. A FileField added later must be deleted
+    with its account: this test is the reminder."""
+    file_fields = [
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.FileField)
+    ]
+    assert file_fields == []
+
+
+EXPORTED = {Profile: "profile", Episode: "episodes", CheckIn: "checkins", MedicationCourse: "medications"}
+EXPORTED[DoseChange] = "dose_changes"
+
+
+def test_the_export_covers_every_diary_table(alice):
+    diary_models = {model for model, _ in references_to_user() if model._meta.app_label == "diary"}
+    assert diary_models == set(EXPORTED), "a diary table is missing from the export"
+    api = api_client(alice)
+    course = str(uuid.uuid4())
+    rows = {
+        "episodes": {"id": str(uuid.uuid4()), "started_at": "2026-11-03T03:10:00Z", "muscle": "calf", "side": "left"},
+        "checkins": {"id": str(uuid.uuid4()), "date": "2026-11-02", "no_cramps": False},
+        "medications": {"id": course, "name": "Atorvastatin", "drug_class": "statin", "started_on": "2026-09-01"},
+        "dose_changes": {
+            "id": str(uuid.uuid4()),
+            "medication": course,
+            "changed_on": "2026-10-01",
+            "direction": "increase",
+        },
+    }
+    for name, body in rows.items():
+        url = f"/api/v1/{name.replace('_', '-')}/"
+        response = api.post(url, body, content_type="application/json")
+        assert response.status_code in (200, 201), (name, response.content)
+    document = json.loads(api.get("/api/v1/export/").content)
+    assert document["profile"]["timezone"] == "Europe/London"
+    for name, body in rows.items():
+        assert [row["id"] for row in document[name]] == [body["id"]], name
+    with zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export/csv/").content)) as archive:
+        for name, body in rows.items():
+            assert body["id"] in archive.read(f"{name}.csv").decode(), name
+    for model in diary_models - {Profile}:
+        assert model.objects.count() == 1  # one row each, and each one came out above
+
+
+@pytest.mark.parametrize("days_ago", [1])
+def test_other_tables_reachable_from_a_person_are_known(days_ago):
+    """Guards the walk itself: it must see the tables we know point at people."""
+    labels = {f"{model._meta.label}.{lookup}" for model, lookup in references_to_user()}
+    expected = {
+        "diary.DoseChange.course__user",
+        "account.EmailConfirmation.email_address__user",
+        "knox.AuthToken.user",
+        "mfa.Authenticator.user",
+        "sharing.AccessLog.grant__patient",
+        "sharing.AccessLog.clinician",
+        "accounts.User_groups.user",
+        "admin.LogEntry.user",
+    }
+    assert expected <= labels
+    assert timedelta(days=days_ago)  # (parametrised only to keep the id readable)
