@@ -1,13 +1,20 @@
-"""allauth's adapter, changed in one place: too many failed logins is a 429, not a form error."""
+"""allauth's adapter: too many failed logins is a 429, not a form error; clinicians land on their dashboard."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from cramptrack.ratelimit import too_many
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_redirect_url(self, request):
+        # The phone app's log page means nothing to a clinician: they come for shared diaries.
+        if getattr(request.user, "is_clinician", False):
+            return reverse("clinician-dashboard")
+        return super().get_login_redirect_url(request)
+
     def pre_authenticate(self, request, **credentials):
         # allauth answers an exhausted login_failed limit with a 200 and a form error; clients,
         # proxies and the API token endpoint (which authenticates through here too) need a 429.

@@ -54,6 +54,15 @@ def test_log_in_and_out_with_email(client, alice):
     assert client.get("/api/v1/me/").status_code == 401
 
 
+def test_patients_land_on_the_log_page_and_clinicians_on_their_dashboard(client, alice):
+    make_user("dr@example.org", role="clinician")
+    patient = client.post("/accounts/login/", {"login": "alice@example.org", "password": "correct horse battery"})
+    assert patient.status_code == 302 and patient.url == "/"
+    client.post("/accounts/logout/")
+    clinician = client.post("/accounts/login/", {"login": "dr@example.org", "password": "correct horse battery"})
+    assert clinician.status_code == 302 and clinician.url == "/clinician/"
+
+
 def test_password_reset_by_email(client, alice):
     client.post("/accounts/password/reset/", {"email": "alice@example.org"})
     assert len(mail.outbox) == 1
