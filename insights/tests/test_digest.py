@@ -339,3 +339,37 @@ def test_the_typical_duration_is_rounded(smtp_server):
     CheckIn.objects.filter(user=user, date=night).delete()
     run_tick(MONDAY_0800_LONDON)
     assert "Typical duration: 1.4 min" in smtp_server.messages[0].get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.mark.parametrize("failure", ["refused", "dropped"])
+def test_a_failed_send_mid_batch_reopens_the_session_and_everyone_gets_one_email(smtp_server, failure):
+    from collections import Counter
+
+    emails = ["a@example.org", "b@example.org", "c@example.org", "d@example.org"]
+    for email in emails:
+        patient(email)
+    handle_data, failed = smtp_server.handle_DATA, []
+
+    async def fail_b_once(server, session, envelope):
+        if envelope.rcpt_tos == ["b@example.org"] and not failed:
+            failed.append(envelope.rcpt_tos[0])
+            if failure == "dropped":  # the server goes away mid-session without a reply
+                server.transport.close()
+                return None
+            return "451 4.3.0 Try again later"
+        return await handle_data(server, session, envelope)
+
+    smtp_server.handle_DATA = fail_b_once
+    ids = delivery.plan(now=MONDAY_0800_LONDON)
+    outcomes = delivery.send_batch(ids, now=MONDAY_0800_LONDON)
+    by_email = dict(DigestDelivery.objects.filter(pk__in=ids).values_list("user__email", "status"))
+    assert [outcomes[i] for i in ids].count("sent") == 3
+    assert by_email == {"a@example.org": "sent", "b@example.org": "failed", "c@example.org": "sent", "d@example.org": "sent"}
+    assert [m["To"] for m in smtp_server.messages] == ["a@example.org", "c@example.org", "d@example.org"]
+    assert smtp_server.sessions == 2  # reopened once after the failure, not once per later email
+
+    assert run_tick(MONDAY_0800_LONDON + timedelta(minutes=1)) == []  # b backs off
+    assert run_tick(MONDAY_0800_LONDON + timedelta(minutes=6)) == ["sent"]
+    assert run_tick(MONDAY_0800_LONDON + timedelta(hours=1)) == []
+    assert Counter(m["To"] for m in smtp_server.messages) == dict.fromkeys(emails, 1)
+    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {"sent"}
