@@ -134,6 +134,14 @@ def send_batch(delivery_ids: list[int], now=None, connection=None) -> dict[int, 
     except Exception as error:  # server down: every row is retried by a later tick
         outcomes.update({row.pk: _failed(row, error, now) for row in rows})
         return outcomes
+    try:
+        _send_rows(wire, rows, digests, outcomes, now)
+    finally:
+        wire.close()
+    return outcomes
+
+
+def _send_rows(wire: Wire, rows: list[DigestDelivery], digests: dict, outcomes: dict, now) -> None:
     in_flight = None  # the row whose email is on the wire, the server's reply not read yet
     for row in rows:
         digest = digests[(row.user_id, row.week_start)]
@@ -155,8 +163,6 @@ def send_batch(delivery_ids: list[int], now=None, connection=None) -> dict[int, 
         in_flight = (row, digest)
     if in_flight is not None:
         outcomes[in_flight[0].pk] = _confirm(wire, *in_flight, now)
-    wire.close()
-    return outcomes
 
 
 def _confirm(wire: Wire, row: DigestDelivery, digest, now) -> str:
