@@ -1,9 +1,9 @@
 """Rendering the weekly email, and the signed links it carries.
 
-Three Jinja2 templates per email (subject, text, html; jinja2/emails/). Jinja2
-compiles each template to Python once, which makes rendering several times
-cheaper than Django's engine, and the digest is rendered thousands of times a
-tick. The MIME message is built straight with the stdlib email package
+Three Jinja2 templates per email (subject, text, html; insights/jinja2/emails/).
+Jinja2 compiles each template to Python once, which makes rendering several
+times cheaper than Django's engine, and the digest is rendered thousands of
+times a tick. The MIME message is built straight with the stdlib email package
 (DigestEmail.message), still as a Django EmailMessage so every mail backend
 takes it. Unsubscribe follows RFC 8058: a List-Unsubscribe URL plus
 List-Unsubscribe-Post, so mail clients can unsubscribe with one POST; the
@@ -88,7 +88,9 @@ class _Policy(email_policy.Compat32):
         if isinstance(value, str) and value.isascii() and "\r" not in value:
             lines = f"{name}: {value}".split("\n")
             # Short lines (or an already folded value), or one long token that cannot be folded anyway.
-            if all(len(line) <= 78 for line in lines) or (len(lines) == 1 and " " not in value.strip()):
+            if all(len(line) <= 78 for line in lines) or (
+                len(lines) == 1 and len(lines[0]) <= MAX_LINE and " " not in value.strip()
+            ):
                 return self.linesep.join(lines) + self.linesep
         return super()._fold(name, value, sanitize)
 
@@ -117,7 +119,8 @@ class DigestEmail(EmailMultiAlternatives):
     Django's own builder."""
 
     def message(self):
-        if not self._simple():
+        parts = self._simple() and (_text_part(self.body, "plain"), _text_part(self.alternatives[0][0], "html"))
+        if not parts or None in parts:
             return super().message()
         # A random boundary: the generator would otherwise search the whole body for a safe one.
         msg = _Multipart("alternative", boundary=f"=_{secrets.token_hex(12)}", policy=POLICY)
@@ -128,12 +131,12 @@ class DigestEmail(EmailMultiAlternatives):
         for name, value in self.extra_headers.items():
             if name.lower() != "from":
                 msg[name] = value
-        msg.attach(_text_part(self.body, "plain"))
-        msg.attach(_text_part(self.alternatives[0][0], "html"))
+        for part in parts:
+            msg.attach(part)
         return msg
 
     def _simple(self) -> bool:
-        headers, html = self.extra_headers.values(), self.alternatives[0][0] if self.alternatives else ""
+        headers = self.extra_headers.values()
         return (
             not (self.attachments or self.cc or self.bcc or self.reply_to)
             and len(self.alternatives) == 1
@@ -141,18 +144,17 @@ class DigestEmail(EmailMultiAlternatives):
             and all(value.isascii() for value in (*self.to, self.from_email, *headers))
             and not any("\n" in value or "\r" in value for value in (*self.to, self.subject, *headers))
             and (self.encoding or settings.DEFAULT_CHARSET).lower().replace("_", "-") == "utf-8"
-            and all(len(line) <= MAX_LINE for text in (self.body, html) for line in text.splitlines())
         )
 
 
-def _text_part(text: str, subtype: str) -> Message:
+def _text_part(text: str, subtype: str) -> Message | None:
+    """A utf-8 text part sent as it is (7bit or 8bit); None if a line is too long for that."""
+    data = text.encode()
+    if max(len(line) for line in data.split(b"\n")) > MAX_LINE:
+        return None
     part = Message(policy=POLICY)
     part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
-    if text.isascii():
-        part["Content-Transfer-Encoding"] = "7bit"
-        part.set_payload(text)
-    else:
-        # Raw utf-8 bytes as surrogate escapes: the generator writes them out unchanged (8bit).
-        part["Content-Transfer-Encoding"] = "8bit"
-        part.set_payload(text.encode().decode("ascii", "surrogateescape"))
+    part["Content-Transfer-Encoding"] = "7bit" if text.isascii() else "8bit"
+    # Raw utf-8 bytes as surrogate escapes: the generator writes them out unchanged.
+    part.set_payload(data.decode("ascii", "surrogateescape"))
     return part
