@@ -659,7 +659,7 @@ def run_django(sink: Sink, people: int, warm: bool = True, profiler=None) -> dic
         "SMTP connect + EHLO / QUIT": seconds["backend.open"] + seconds["backend.close"],
     }
     stages["mark-sent UPDATE per email (asynchronous commit)"] = seconds["mark_sent"]
-    stages["rest (loop, outcomes, Django backend's sanitize_address)"] = send_s - sum(stages.values())
+    stages["rest (loop, outcomes, envelope addresses)"] = send_s - sum(stages.values())
     return {
         "people": people,
         "chunk": chunk,

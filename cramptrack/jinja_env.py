@@ -15,7 +15,7 @@ from jinja2 import Environment, select_autoescape
 def date(value, format_string: str) -> str:
     """Django's |date, remembered: an email prints the same few dates thousands of times, and each
     Django format goes through the translation machinery for every month and day name."""
-    return _date(value, format_string, get_language())
+    return "" if value in (None, "") else _date(value, format_string, get_language())
 
 
 @lru_cache(maxsize=4096)
