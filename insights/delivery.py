@@ -188,11 +188,11 @@ def _mark_sent(delivery_id: int, tip_id: str) -> None:
     """Record one accepted email, right after the SMTP server took it.
 
     The commit is asynchronous (SET LOCAL synchronous_commit TO OFF): it returns once the
-    row is in PostgreSQL's memory instead of waiting for the WAL flush, which was about
-    half of each email's time. The mark is visible to every worker at once and survives
+    row is in PostgreSQL's memory instead of waiting for the WAL flush, a large part of
+    each email's time before. The mark is visible to every worker at once and survives
     any crash of this process, so an application crash still leaves at most one email
     sent but not marked (the one in flight), as before. Only a crash of PostgreSQL itself
-    can lose the marks of its last moments (at most 3 x wal_writer_delay, 0.6 s by
+    (or of its host) can lose the marks of its last moments (at most 3 x wal_writer_delay, 0.6 s by
     default); those rows stay "sending" and are sent once more after the lease. A lost
     mark can repeat an email, never lose one.
     """
