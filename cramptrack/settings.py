@@ -103,6 +103,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The weekly email's templates (insights/jinja2/emails/): rendered thousands of times per tick.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "insights" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "cramptrack.jinja_env.environment"},
+    },
 ]
 
 # --- Data stores -------------------------------------------------------------

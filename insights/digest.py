@@ -9,6 +9,7 @@ is never the one sent the week before; and a nudge when data is thin.
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from statistics import median
 
 from django.conf import settings
@@ -113,9 +114,14 @@ def _digest(week_start: date, diary: dict, user_id: int, findings: list[Finding]
     return digest
 
 
+@cache
+def _general_tips() -> tuple[str, ...]:
+    return tuple(tip_id for tip_id in GENERAL_TIPS if entry(tip_id).tip)
+
+
 def rotating_tip(week_start: date, last_tip_id: str) -> str:
     """A general tip chosen by the week, never the one sent last time."""
-    tips = [tip_id for tip_id in GENERAL_TIPS if entry(tip_id).tip]
+    tips = _general_tips()
     index = week_start.toordinal() // 7 % len(tips)
     if tips[index] == last_tip_id:
         index = (index + 1) % len(tips)

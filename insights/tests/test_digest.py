@@ -339,3 +339,74 @@ def test_the_typical_duration_is_rounded(smtp_server):
     CheckIn.objects.filter(user=user, date=night).delete()
     run_tick(MONDAY_0800_LONDON)
     assert "Typical duration: 1.4 min" in smtp_server.messages[0].get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.mark.parametrize("failure", ["refused", "dropped"])
+def test_a_failed_send_mid_batch_reopens_the_session_and_everyone_gets_one_email(smtp_server, failure):
+    from collections import Counter
+
+    emails = ["a@example.org", "b@example.org", "c@example.org", "d@example.org"]
+    for email in emails:
+        patient(email)
+    handle_data, failed = smtp_server.handle_DATA, []
+
+    async def fail_b_once(server, session, envelope):
+        if envelope.rcpt_tos == ["b@example.org"] and not failed:
+            failed.append(envelope.rcpt_tos[0])
+            if failure == "dropped":  # the server goes away mid-session without a reply
+                server.transport.close()
+                return None
+            return "451 4.3.0 Try again later"
+        return await handle_data(server, session, envelope)
+
+    smtp_server.handle_DATA = fail_b_once
+    ids = delivery.plan(now=MONDAY_0800_LONDON)
+    outcomes = delivery.send_batch(ids, now=MONDAY_0800_LONDON)
+    by_email = dict(DigestDelivery.objects.filter(pk__in=ids).values_list("user__email", "status"))
+    assert [outcomes[i] for i in ids].count("sent") == 3
+    assert by_email == {**dict.fromkeys(emails, "sent"), "b@example.org": "failed"}
+    assert [m["To"] for m in smtp_server.messages] == ["a@example.org", "c@example.org", "d@example.org"]
+    assert smtp_server.sessions == 2  # reopened once after the failure, not once per later email
+
+    assert run_tick(MONDAY_0800_LONDON + timedelta(minutes=1)) == []  # b backs off
+    assert run_tick(MONDAY_0800_LONDON + timedelta(minutes=6)) == ["sent"]
+    assert run_tick(MONDAY_0800_LONDON + timedelta(hours=1)) == []
+    assert Counter(m["To"] for m in smtp_server.messages) == dict.fromkeys(emails, 1)
+    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def _pattern(user, message):
+    Finding.objects.create(
+        user=user,
+        key="R02",
+        rule="R02",
+        trigger="tr_overuse_exertion",
+        status="possible_pattern_higher",
+        rank=0,
+        message=message,
+        tip="Build up training gradually.",
+        source="Based on: Miller 2022",
+        analysis_version="1",
+        analysed_at=MONDAY_0800_LONDON,
+    )
+
+
+def test_a_line_starting_with_a_dot_arrives_intact(smtp_server):
+    # SMTP ends a message with a line holding one dot: such lines in the body must be escaped on the wire.
+    _pattern(patient(), "Possible pattern: first line\n.\n.5 more nights")
+    assert run_tick(MONDAY_0800_LONDON) == ["sent"]
+    [message] = smtp_server.messages
+    text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    assert "first line\n.\n.5 more nights\n" in text
+    assert "Build up training gradually." in message.get_body(preferencelist=("html",)).get_content()
+
+
+def test_an_over_long_line_is_sent_quoted_printable_and_arrives_whole(smtp_server):
+    long_message = "Possible pattern: " + " ".join(f"nights–{i}" for i in range(200))  # one 2,000-byte line
+    _pattern(patient(), long_message)
+    assert run_tick(MONDAY_0800_LONDON) == ["sent"]
+    [message] = smtp_server.messages
+    plain = message.get_body(preferencelist=("plain",))
+    assert plain["Content-Transfer-Encoding"] == "quoted-printable"  # RFC 5321 allows 998 octets a line
+    assert long_message in plain.get_content()
+    assert str(message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
