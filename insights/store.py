@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from diary.models import Profile
 
-from .analysis import ANALYSIS_VERSION, HIGHER, LOWER, analyse
+from .analysis import ANALYSIS_VERSION, HIGHER, LOWER, findings_from
+from .chunk import chunk_stats
 from .models import AnalysisState, Finding
-from .panel import load_panels
 
 STALE_AFTER = timedelta(hours=24)  # "today" moves: red-flag windows and trends need a daily refresh
 PLAN_CLAIM_TIMEOUT = timedelta(minutes=30)
@@ -53,21 +53,25 @@ def claim(user_ids: list[int], now=None) -> list[int]:
 
 
 def analyse_and_store(user_ids: list[int], now=None) -> int:
-    """Analyse a chunk of diaries and replace their findings; safe to run twice."""
+    """Analyse a chunk of diaries and replace their findings; safe to run twice.
+
+    The chunk's statistics come from a few SQL aggregates (insights.chunk), not from each diary's nights; only
+    the wording of the findings is per diary.
+    """
     now = now or timezone.now()
-    panels = load_panels(user_ids, now=now)
+    diaries = chunk_stats(user_ids, now=now)
     previous = _previous(user_ids)
     rows = []
-    for panel in panels:
-        history = {key: (status, nights) for key, (status, nights, _) in previous.get(panel.user_id, {}).items()}
-        for rank, finding in enumerate(analyse(panel, history)):
+    for diary in diaries:
+        history = {key: (status, nights) for key, (status, nights, _) in previous.get(diary.user_id, {}).items()}
+        for rank, finding in enumerate(findings_from(diary, history)):
             first_at = now
-            old = previous.get(panel.user_id, {}).get(finding.key)
+            old = previous.get(diary.user_id, {}).get(finding.key)
             if old and old[0] == finding.status and old[2] is not None:
                 first_at = old[2]
             rows.append(
                 Finding(
-                    user_id=panel.user_id,
+                    user_id=diary.user_id,
                     key=finding.key[:120],
                     rule=finding.rule,
                     trigger=finding.trigger,
@@ -89,7 +93,7 @@ def analyse_and_store(user_ids: list[int], now=None) -> int:
                     analysed_at=now,
                 )
             )
-    analysed = [panel.user_id for panel in panels]
+    analysed = [diary.user_id for diary in diaries]
     with transaction.atomic():
         Finding.objects.filter(user_id__in=analysed).delete()
         Finding.objects.bulk_create(rows, batch_size=1000)
