@@ -12,10 +12,10 @@ does up to the last bit of the float; a cut-off lies between two adjacent
 order statistics, so no diary value can fall on the other side of it.
 """
 
-from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+import numpy as np
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import stats
@@ -70,7 +70,6 @@ EXPOSURES = {
     "R10": "CASE WHEN nt.sit >= c.sit_cut OR nt.stand >= c.stand_cut THEN 1"
     " WHEN (nt.sit >= c.sit_cut) IS NOT NULL OR (nt.stand >= c.stand_cut) IS NOT NULL THEN 0 END",
     "R16": "(nt.stress >= 7)::int",
-    "R17": "CASE WHEN nt.night >= u.trial THEN nt.stretched::int END",
     # R07: the last TREND_NIGHTS logged nights against the TREND_NIGHTS before, once there are twice as many.
     "trend": f"CASE WHEN c.logged < {2 * TREND_NIGHTS} THEN NULL WHEN nt.rank <= {TREND_NIGHTS} THEN 1"
     f" WHEN nt.rank <= {2 * TREND_NIGHTS} THEN 0 END",
@@ -104,22 +103,37 @@ def _trimesters() -> str:
     return ", ".join(parts)
 
 
+# R17 and R11 concern few diaries: separate aggregates over just those diaries' nights.
+TRIAL_SQL = f"""
+WITH u AS (SELECT * FROM unnest(%(ids)s::int[], %(trial)s::date[]) AS u(user_id, trial)), {NIGHTS_SQL}
+SELECT x.user_id, {_sums("x")}
+FROM (
+    SELECT nt.user_id, nt.y, CASE WHEN nt.night >= u.trial THEN nt.stretched::int END AS x
+    FROM nt JOIN u USING (user_id)
+) x
+GROUP BY x.user_id
+"""  # noqa: S608 (built from this module's constants only)
+
+TRIMESTERS_SQL = f"""
+WITH u AS (SELECT * FROM unnest(%(ids)s::int[], %(due)s::date[]) AS u(user_id, due)), {NIGHTS_SQL}
+SELECT x.user_id, {_trimesters()}
+FROM (SELECT nt.user_id, nt.y, 40 - (u.due - nt.night)::float8 / 7 AS weeks FROM nt JOIN u USING (user_id)) x
+GROUP BY x.user_id
+"""  # noqa: S608 (built from this module's constants only)
+
+
 NIGHT_STATS_SQL = f"""
 WITH u AS (
-    SELECT * FROM unnest(%(ids)s::int[], %(today)s::date[], %(trial)s::date[], %(due)s::date[])
-        AS u(user_id, today, trial, due)
+    SELECT * FROM unnest(%(ids)s::int[], %(today)s::date[]) AS u(user_id, today)
 ), {NIGHTS_SQL}, {CUTS_SQL}
 SELECT x.user_id, max(x.logged),
        {", ".join(_sums(name) for name in COMPARISONS)},
        {_weeks()},
-       count(x.disturbance) FILTER (WHERE x.month),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY x.disturbance) FILTER (WHERE x.month),
-       count(*) FILTER (WHERE x.month AND x.stretched),
-       {_trimesters()}
+       array_agg(x.disturbance) FILTER (WHERE x.month AND x.disturbance IS NOT NULL),
+       count(*) FILTER (WHERE x.month AND x.stretched)
 FROM (
     SELECT nt.user_id, nt.night, nt.y, nt.disturbance, nt.stretched, c.logged, u.today,
            nt.night BETWEEN u.today - 28 AND u.today - 1 AS month,
-           40 - (u.due - nt.night)::float8 / 7 AS weeks,
            {", ".join(f"{sql} AS {name}" for name, sql in EXPOSURES.items())}
     FROM (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY night DESC) AS rank FROM nt) nt
     JOIN cuts c USING (user_id) JOIN u USING (user_id)
@@ -216,29 +230,32 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
     courses = load_courses(ids)
     zones = [profiles[uid]["timezone"] for uid in ids]
     today = [now.astimezone(ZoneInfo(zone)).date() for zone in zones]
-    params = {
-        "ids": ids,
-        "today": today,
-        "zone": zones,
-        "trial": [profiles[uid]["stretch_trial_started_on"] for uid in ids],
-        "due": [profiles[uid]["due_date"] for uid in ids],
-        "third": 1 / 3,
+    params = {"ids": ids, "today": today, "zone": zones, "third": 1 / 3}
+    trials = {
+        uid: profiles[uid]["stretch_trial_started_on"] for uid in ids if profiles[uid]["stretch_trial_started_on"]
     }
-    with connection.cursor() as cursor:
+    dues = {uid: profiles[uid]["due_date"] for uid in ids if profiles[uid]["due_date"]}
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Chunks already run in parallel (one per worker process): parallel plans only add start-up cost.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(NIGHT_STATS_SQL, params)
         nights = {row[0]: row[1:] for row in cursor.fetchall()}
         cursor.execute(EPISODE_STATS_SQL, params)
         episodes = {row[0]: row[1:] for row in cursor.fetchall()}
+        trial_sums = _by_user(cursor, TRIAL_SQL, {"ids": list(trials), "trial": list(trials.values())})
+        trimester_sums = _by_user(cursor, TRIMESTERS_SQL, {"ids": list(dues), "due": list(dues.values())})
+        changes, supplements = _changes(cursor, ids, courses)
 
     # Every comparison of the chunk in one array each: one dispersion and one interval computation.
     width = 6 * len(COMPARISONS)
     empty_nights = (0, *([0] * width))
     sums = [nights.get(uid, empty_nights)[1 : 1 + width] for uid in ids]
     flat = [v for row in sums for v in row]
+    trial_ids = list(trials)
+    flat += [v for uid in trial_ids for v in trial_sums.get(uid, (0,) * 6)]
     columns = [flat[k::6] for k in range(6)]
-    compared = stats.compare_many(*columns) if flat else []
-
-    changes, supplements = _changes(ids, today, courses)
+    compared = stats.compare_many(*columns)
+    trial_compared = dict(zip(trial_ids, compared[len(ids) * len(COMPARISONS) :], strict=True))
 
     out = []
     per = len(COMPARISONS)
@@ -248,17 +265,18 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
         comparisons = dict(zip(COMPARISONS, compared[i * per : (i + 1) * per], strict=True))
         trend = comparisons.pop("trend")
         logged = n_row[0] if n_row else 0
-        rest = n_row[1 + width :] if n_row else (False, 0, None, 0, 0, 0, 0, 0, 0, 0)
-        weeks_ok, disturbance_n, disturbance_median, stretched = rest[:4]
+        weeks_ok, disturbance, stretched = n_row[1 + width :] if n_row else (False, None, 0)
+        disturbance = np.array(disturbance or (), dtype=float)
         trimesters = {}
-        if profiles[uid]["due_date"]:
+        if uid in dues:
+            row = trimester_sums.get(uid, (0,) * 6)
             for k, (name, _, _) in enumerate(TRIMESTERS):
-                trimesters[name] = {"cramps": int(rest[4 + 2 * k]), "nights": int(rest[5 + 2 * k])}
+                trimesters[name] = {"cramps": int(row[2 * k]), "nights": int(row[2 * k + 1])}
         if e_row is None:
             e_row = (False,) * len(RED_FLAGS) + (0, 0, 0, False, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, False, False, 0)
         flags, e = e_row[: len(RED_FLAGS)], e_row[len(RED_FLAGS) :]
-        if "R17" in comparisons and not profiles[uid]["stretch_trial_started_on"]:
-            del comparisons["R17"]
+        if uid in trial_compared:
+            comparisons["R17"] = trial_compared[uid]
         out.append(
             DiaryStats(
                 user_id=uid,
@@ -279,8 +297,8 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
                 trend=trend if logged >= 2 * TREND_NIGHTS else None,
                 burden=Burden(
                     bool(weeks_ok),
-                    disturbance_n,
-                    float("nan") if disturbance_median is None else disturbance_median,
+                    int(disturbance.size),
+                    float(np.median(disturbance)) if disturbance.size else np.nan,
                     stretched,
                 ),
                 thirds=(e[8], e[9], e[10]),
@@ -299,7 +317,14 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
     return out
 
 
-def _changes(ids: list[int], today: list[date], courses: dict[int, list[Course]]):
+def _by_user(cursor, sql: str, params: dict) -> dict[int, tuple]:
+    if not params["ids"]:
+        return {}
+    cursor.execute(sql, params)
+    return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+def _changes(cursor, ids: list[int], courses: dict[int, list[Course]]):
     """R06 and R06b comparisons of the chunk, from one aggregate over their windows."""
     events = []  # (user_id, kind, change)
     for uid in ids:
@@ -319,9 +344,8 @@ def _changes(ids: list[int], today: list[date], courses: dict[int, list[Course]]
         "post_last": [c.post[1] for _, _, c in events],
         "early_last": [c.early[1] for _, _, c in events],
     }
-    with connection.cursor() as cursor:
-        cursor.execute(CHANGE_STATS_SQL, params)
-        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    cursor.execute(CHANGE_STATS_SQL, params)
+    rows = {row[0]: row[1:] for row in cursor.fetchall()}
     empty = (0,) * 7
     values = [rows.get(i, empty) for i in range(len(events))]
     compared = stats.compare_many(*([row[k] for row in values] for k in range(6)))
