@@ -86,15 +86,6 @@ def _sums(column: str) -> str:
     return ", ".join(parts)
 
 
-def _weeks() -> str:
-    # R07 burden: each of the 4 weeks before today has >= 4 nights with cramps.
-    weeks = [
-        f"count(*) FILTER (WHERE x.y > 0 AND x.night BETWEEN x.today - {7 * w + 7} AND x.today - {7 * w + 1}) >= 4"
-        for w in range(4)
-    ]
-    return " AND ".join(weeks)
-
-
 def _trimesters() -> str:
     parts = []
     for _, low, high in TRIMESTERS:
@@ -122,24 +113,55 @@ GROUP BY x.user_id
 """  # noqa: S608 (built from this module's constants only)
 
 
+# Two steps: nights are first counted per (diary, cramps that night, week of the last four): one count of
+# exposed and of recorded nights per exposure, no FILTER. The few groups per diary then give each comparison's
+# sums (sum y = sum over groups of y * nights, and so on), so the per-night work is 2 aggregates per exposure, not 6.
+def _group_counts() -> str:
+    return ", ".join(f"sum(x.{k})::int AS {k}_1, count(x.{k})::int AS {k}_n" for k in COMPARISONS)
+
+
+def _comparison_sums() -> str:
+    parts = []
+    for k in COMPARISONS:
+        exposed, other = f"g.{k}_1", f"(g.{k}_n - g.{k}_1)"
+        for nights in (exposed, other):
+            parts += [f"sum(g.y * {nights})", f"sum(g.y * g.y * {nights})", f"sum({nights})"]
+    return ", ".join(f"coalesce({part}, 0)" for part in parts)
+
+
+def _weeks() -> str:
+    # R07 burden: each of the 4 weeks before today has >= 4 nights with cramps.
+    return " AND ".join(f"coalesce(sum(g.n) FILTER (WHERE g.y > 0 AND g.week = {w}), 0) >= 4" for w in range(4))
+
+
 NIGHT_STATS_SQL = f"""
 WITH u AS (
     SELECT * FROM unnest(%(ids)s::int[], %(today)s::date[]) AS u(user_id, today)
 ), {NIGHTS_SQL}, {CUTS_SQL}
-SELECT x.user_id, max(x.logged),
-       {", ".join(_sums(name) for name in COMPARISONS)},
-       {_weeks()},
-       array_agg(x.disturbance) FILTER (WHERE x.month AND x.disturbance IS NOT NULL),
-       count(*) FILTER (WHERE x.month AND x.stretched)
+SELECT g.user_id, sum(g.n), {_comparison_sums()}, {_weeks()}
 FROM (
-    SELECT nt.user_id, nt.night, nt.y, nt.disturbance, nt.stretched, c.logged, u.today,
-           nt.night BETWEEN u.today - 28 AND u.today - 1 AS month,
-           {", ".join(f"{sql} AS {name}" for name, sql in EXPOSURES.items())}
-    FROM (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY night DESC) AS rank FROM nt) nt
-    JOIN cuts c USING (user_id) JOIN u USING (user_id)
-    OFFSET 0  -- not flattened: each exposure is computed once per night, not once per aggregate
-) x
-GROUP BY x.user_id
+    SELECT x.user_id, x.y, x.week, count(*)::int AS n, {_group_counts()}
+    FROM (
+        SELECT nt.user_id, nt.y,
+               CASE WHEN nt.night BETWEEN u.today - 28 AND u.today - 1 THEN (u.today - 1 - nt.night) / 7 END AS week,
+               {", ".join(f"{sql} AS {name}" for name, sql in EXPOSURES.items())}
+        FROM (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY night DESC) AS rank FROM nt) nt
+        JOIN cuts c USING (user_id) JOIN u USING (user_id)
+        OFFSET 0  -- not flattened: each exposure is computed once per night, not once per aggregate
+    ) x
+    GROUP BY x.user_id, x.y, x.week
+) g
+GROUP BY g.user_id
+"""  # noqa: S608 (built from this module's constants only)
+
+# R07 burden, for the diaries with 4 cramp nights in each of the last 4 weeks: sleep disturbance and stretching.
+BURDEN_SQL = f"""
+WITH u AS (SELECT * FROM unnest(%(ids)s::int[], %(today)s::date[]) AS u(user_id, today)), {NIGHTS_SQL}
+SELECT nt.user_id, array_agg(nt.disturbance) FILTER (WHERE nt.disturbance IS NOT NULL),
+       count(*) FILTER (WHERE nt.stretched)
+FROM nt JOIN u USING (user_id)
+WHERE nt.night BETWEEN u.today - 28 AND u.today - 1
+GROUP BY nt.user_id
 """  # noqa: S608 (built from this module's constants only)
 
 # Hours since local midnight, as Python's t.hour + t.minute / 60, and NumPy's float % 24 for x in (-24, 24).
@@ -240,6 +262,8 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(NIGHT_STATS_SQL, params)
         nights = {row[0]: row[1:] for row in cursor.fetchall()}
+        busy = [i for i, uid in enumerate(ids) if uid in nights and nights[uid][-1]]
+        burden = _by_user(cursor, BURDEN_SQL, {"ids": [ids[i] for i in busy], "today": [today[i] for i in busy]})
         cursor.execute(EPISODE_STATS_SQL, params)
         episodes = {row[0]: row[1:] for row in cursor.fetchall()}
         trial_sums = _by_user(cursor, TRIAL_SQL, {"ids": list(trials), "trial": list(trials.values())})
@@ -265,7 +289,7 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
         comparisons = dict(zip(COMPARISONS, compared[i * per : (i + 1) * per], strict=True))
         trend = comparisons.pop("trend")
         logged = n_row[0] if n_row else 0
-        weeks_ok, disturbance, stretched = n_row[1 + width :] if n_row else (False, None, 0)
+        disturbance, stretched = burden.get(uid, (None, 0))
         disturbance = np.array(disturbance or (), dtype=float)
         trimesters = {}
         if uid in dues:
@@ -296,7 +320,7 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
                 exposures=comparisons,
                 trend=trend if logged >= 2 * TREND_NIGHTS else None,
                 burden=Burden(
-                    bool(weeks_ok),
+                    uid in burden,
                     int(disturbance.size),
                     float(np.median(disturbance)) if disturbance.size else np.nan,
                     stretched,

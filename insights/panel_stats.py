@@ -64,11 +64,13 @@ def from_panel(panel: Panel) -> DiaryStats:
 def _burden(panel: Panel) -> Burden:
     last = panel.today - timedelta(days=1)
     weeks = [panel.window(last - timedelta(days=7 * w + 6), last - timedelta(days=7 * w)) for w in range(4)]
+    if not all(int((panel.cramps[week] > 0).sum()) >= 4 for week in weeks):
+        return Burden(False, 0, np.nan, 0)  # the rest only matters for a busy month
     month = panel.window(last - timedelta(days=27), last)
     disturbance = panel.context["sleep_disturbance"][month]
     disturbance = disturbance[~np.isnan(disturbance)]
     return Burden(
-        every_week_4_cramp_nights=all(int((panel.cramps[week] > 0).sum()) >= 4 for week in weeks),
+        every_week_4_cramp_nights=True,
         disturbance_nights=int(disturbance.size),
         disturbance_median=float(np.median(disturbance)) if disturbance.size else np.nan,
         stretched_nights=int(np.nansum(panel.context["stretched_before_bed"][month] == 1)),
