@@ -46,6 +46,9 @@ ep AS (
 CUTS_SQL = """
 cuts AS (
     SELECT user_id, count(*) AS logged,
+           -- R07: the last TREND_NIGHTS logged nights start at the TREND_NIGHTS-th most recent one.
+           (array_agg(night ORDER BY night DESC))[%(trend)s] AS recent_from,
+           (array_agg(night ORDER BY night DESC))[2 * %(trend)s] AS before_from,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY m) FILTER (WHERE m > 0) AS m_median,
            CASE WHEN count(m) >= 8 AND max(m) > min(m) THEN percentile_cont(%(third)s) WITHIN GROUP (ORDER BY m) END
                AS m_cut,
@@ -71,8 +74,8 @@ EXPOSURES = {
     " WHEN (nt.sit >= c.sit_cut) IS NOT NULL OR (nt.stand >= c.stand_cut) IS NOT NULL THEN 0 END",
     "R16": "(nt.stress >= 7)::int",
     # R07: the last TREND_NIGHTS logged nights against the TREND_NIGHTS before, once there are twice as many.
-    "trend": f"CASE WHEN c.logged < {2 * TREND_NIGHTS} THEN NULL WHEN nt.rank <= {TREND_NIGHTS} THEN 1"
-    f" WHEN nt.rank <= {2 * TREND_NIGHTS} THEN 0 END",
+    "trend": "CASE WHEN c.before_from IS NULL THEN NULL WHEN nt.night >= c.recent_from THEN 1"
+    " WHEN nt.night >= c.before_from THEN 0 END",
 }
 COMPARISONS = list(EXPOSURES)
 
@@ -145,8 +148,7 @@ FROM (
         SELECT nt.user_id, nt.y,
                CASE WHEN nt.night BETWEEN u.today - 28 AND u.today - 1 THEN (u.today - 1 - nt.night) / 7 END AS week,
                {", ".join(f"{sql} AS {name}" for name, sql in EXPOSURES.items())}
-        FROM (SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY night DESC) AS rank FROM nt) nt
-        JOIN cuts c USING (user_id) JOIN u USING (user_id)
+        FROM nt JOIN cuts c USING (user_id) JOIN u USING (user_id)
         OFFSET 0  -- not flattened: each exposure is computed once per night, not once per aggregate
     ) x
     GROUP BY x.user_id, x.y, x.week
@@ -252,7 +254,7 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
     courses = load_courses(ids)
     zones = [profiles[uid]["timezone"] for uid in ids]
     today = [now.astimezone(ZoneInfo(zone)).date() for zone in zones]
-    params = {"ids": ids, "today": today, "zone": zones, "third": 1 / 3}
+    params = {"ids": ids, "today": today, "zone": zones, "third": 1 / 3, "trend": TREND_NIGHTS}
     trials = {
         uid: profiles[uid]["stretch_trial_started_on"] for uid in ids if profiles[uid]["stretch_trial_started_on"]
     }
