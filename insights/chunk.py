@@ -30,7 +30,9 @@ NIGHTS_SQL = """
 ep AS (
     SELECT user_id, night, count(*)::int AS n FROM diary_episode WHERE user_id = ANY(%(ids)s) GROUP BY user_id, night
 ), ci AS (
-    SELECT * FROM diary_checkin WHERE user_id = ANY(%(ids)s)
+    SELECT user_id, date, no_cramps, exercise_minutes, harder_than_usual, fluids_cups, heavy_sweating,
+           vomiting_diarrhoea, feet_cold, hours_sitting, hours_standing, stress, sleep_disturbance, stretched_before_bed
+    FROM diary_checkin WHERE user_id = ANY(%(ids)s)
 ), nt AS (
     SELECT coalesce(ci.user_id, ep.user_id) AS user_id, coalesce(ci.date, ep.night) AS night,
            coalesce(ep.n, CASE WHEN ci.no_cramps THEN 0 ELSE 1 END) AS y,
