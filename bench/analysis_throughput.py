@@ -7,9 +7,9 @@ bulk SQL, analyses them all through a real Celery worker (2 processes) fed by
 the planner `insights.tasks.plan_analysis`, then adds diaries up to N,
 analyses all N, and the first N/10 once more on the full database: diaries/s,
 CPU and peak memory, and the per-diary cost ratio (linear => 1.0). On the same rows, in the same run, it times two
-baselines: a per-row Python loop over ORM instances computing the R02
-comparison for a sample of diaries, and one plain SQL GROUP BY (user_id, night)
-over all the episodes. The broker is a private redis-server (db 13) unless
+baselines: a per-row Python loop over model instances computing every finding of a sample of diaries
+(bench/analysis_loop.py; its findings must equal the chunked path's), and one plain SQL GROUP BY
+(user_id, night) over all the episodes. The broker is a private redis-server (db 13) unless
 --shared-redis. Budgets are design.md section 6; see bench/ANALYSIS.md.
 """
 

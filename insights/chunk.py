@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from . import stats
 from .diary_stats import RECENT_DAYS, RED_FLAG_DAYS, RED_FLAGS, TREND_NIGHTS, Burden, DiaryStats
-from .panel import PROFILE_FIELDS, Course, load_courses, load_profiles
+from .panel import Course, load_courses, load_profiles
 from .panel_stats import DEFAULT_BED, DEFAULT_WAKE, TRIMESTERS
 from .rules.medications import medication_changes, supplement_changes
 
@@ -294,8 +294,9 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
         cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(NIGHT_STATS_SQL, params)
         nights = {row[0]: row[1:] for row in cursor.fetchall()}
-        busy = [i for i, uid in enumerate(ids) if uid in nights and nights[uid][-1]]
+        busy = [i for i, uid in enumerate(ids) if uid in nights and nights[uid][-1]]  # 4 busy weeks (R07)
         burden = _by_user(cursor, BURDEN_SQL, {"ids": [ids[i] for i in busy], "today": [today[i] for i in busy]})
+        busy_ids = {ids[i] for i in busy}
         cursor.execute(EPISODE_STATS_SQL, params)
         episodes = {row[0]: row[1:] for row in cursor.fetchall()}
         trial_sums = _by_user(cursor, TRIAL_SQL, {"ids": list(trials), "trial": list(trials.values())})
@@ -329,7 +330,7 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
             for k, (name, _, _) in enumerate(TRIMESTERS):
                 trimesters[name] = {"cramps": int(row[2 * k]), "nights": int(row[2 * k + 1])}
         if e_row is None:
-            e_row = (False,) * len(RED_FLAGS) + (0, 0, 0, False, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, False, False, 0)
+            e_row = NO_EPISODES
         flags, e = e_row[: len(RED_FLAGS)], e_row[len(RED_FLAGS) :]
         if uid in trial_compared:
             comparisons["R17"] = trial_compared[uid]
@@ -352,7 +353,7 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
                 exposures=comparisons,
                 trend=trend if logged >= 2 * TREND_NIGHTS else None,
                 burden=Burden(
-                    uid in burden,
+                    uid in busy_ids,
                     int(disturbance.size),
                     float(np.median(disturbance)) if disturbance.size else np.nan,
                     stretched,
@@ -371,6 +372,10 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
             )
         )
     return out
+
+
+# EPISODE_STATS_SQL's row for a diary without episodes.
+NO_EPISODES = (False,) * len(RED_FLAGS) + (0, 0, 0, False, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, False, False, 0)
 
 
 def _by_user(cursor, sql: str, params: dict) -> dict[int, tuple]:
@@ -413,6 +418,3 @@ def _changes(cursor, ids: list[int], courses: dict[int, list[Course]]):
         else:
             supplements.setdefault(uid, []).append(c)
     return medications, supplements
-
-
-__all__ = ["PROFILE_FIELDS", "chunk_stats"]
