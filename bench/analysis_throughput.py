@@ -7,9 +7,9 @@ bulk SQL, analyses them all through a real Celery worker (2 processes) fed by
 the planner `insights.tasks.plan_analysis`, then adds diaries up to N,
 analyses all N, and the first N/10 once more on the full database: diaries/s,
 CPU and peak memory, and the per-diary cost ratio (linear => 1.0). On the same rows, in the same run, it times two
-baselines: a per-row Python loop over ORM instances computing the R02
-comparison for a sample of diaries, and one plain SQL GROUP BY (user_id, night)
-over all the episodes. The broker is a private redis-server (db 13) unless
+baselines: a per-row Python loop over model instances computing every finding of a sample of diaries
+(bench/analysis_loop.py; its findings must equal the chunked path's), and one plain SQL GROUP BY
+(user_id, night) over all the episodes. The broker is a private redis-server (db 13) unless
 --shared-redis. Budgets are design.md section 6; see bench/ANALYSIS.md.
 """
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import signal
 import socket
@@ -25,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -544,78 +542,25 @@ def run_celery_path(conn: psycopg.Connection, diaries: int, worker_log: Path) ->
 # --- Baselines in one process -----------------------------------------------------------------
 
 
-def loop_r02(user_id: int) -> tuple[int, int, int, int, float | None]:
-    """R02 (nights after harder exercise vs other nights) the straightforward way: model instances, one row
-    at a time, dicts and pure Python; the interval uses the same function as the analysis."""
-    from diary.models import CheckIn, Episode
-    from insights.stats import rate_ratio_interval
+def loop_all(user_ids: list[int], now) -> dict[int, list]:
+    """The per-row baseline (bench/analysis_loop.py): every finding of each diary from model instances and plain
+    Python loops, one diary at a time."""
+    from bench.analysis_loop import loop_findings
 
-    cramps: dict[date, int] = defaultdict(int)
-    for episode in Episode.objects.filter(user_id=user_id):
-        cramps[episode.night] += 1
-    checkins = {checkin.date: checkin for checkin in CheckIn.objects.filter(user_id=user_id)}
-
-    logged: dict[date, int] = {}
-    for day, checkin in checkins.items():
-        if checkin.no_cramps is not None:
-            logged[day] = 0 if checkin.no_cramps else 1  # "I had cramps" says at least one
-    logged.update(cramps)
-
-    minutes = [checkins[d].exercise_minutes for d in logged if d in checkins and checkins[d].exercise_minutes]
-    median = statistics.median(minutes) if minutes else math.inf
-    exposed: list[int] = []
-    other: list[int] = []
-    for day, count in logged.items():
-        checkin = checkins.get(day)
-        if checkin is None:
-            continue
-        signs = []
-        if checkin.exercise_minutes is not None:
-            signs.append(checkin.exercise_minutes >= 60 or checkin.exercise_minutes >= 1.5 * median)
-        if checkin.harder_than_usual is not None:
-            signs.append(checkin.harder_than_usual)
-        if signs:
-            (exposed if any(signs) else other).append(count)
-
-    chi2, groups = 0.0, 0
-    for group in (exposed, other):
-        mean = sum(group) / len(group) if group else 0.0
-        if mean > 0:
-            chi2 += sum((y - mean) ** 2 for y in group) / mean
-            groups += 1
-    df = len(exposed) + len(other) - max(groups, 1)
-    phi = max(1.0, chi2 / df) if df > 0 else 1.0
-    _, low, _ = rate_ratio_interval(sum(exposed) / phi, len(exposed), sum(other) / phi, len(other))
-    return sum(exposed), len(exposed), sum(other), len(other), low
+    return {uid: loop_findings(uid, now) for uid in user_ids}
 
 
-def chunked_r02(user_ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
-    """The same comparison from the chunked panels (load_panels + vectorised R02), in this process."""
-    from insights import stats
-    from insights.analysis import exposure_rules
-    from insights.panel import load_panels
+def chunked_all(user_ids: list[int], now) -> dict[int, list]:
+    """The analysis' chunk path in this process, without storing: SQL aggregates, vectorised maths, wording."""
+    from insights.analysis import findings_from
+    from insights.chunk import chunk_stats
     from insights.tasks import CHUNK_SIZE
 
     out = {}
     for start in range(0, len(user_ids), CHUNK_SIZE):
-        for panel in load_panels(user_ids[start : start + CHUNK_SIZE]):
-            rule = next(r for r in exposure_rules(panel) if r.key == "R02")
-            c = stats.compare(panel.cramps, rule.exposure)
-            stats.gate(c)
-            out[panel.user_id] = (c.cramps_exposed, c.nights_exposed, c.cramps_other, c.nights_other)
+        for diary in chunk_stats(user_ids[start : start + CHUNK_SIZE], now=now):
+            out[diary.user_id] = findings_from(diary)
     return out
-
-
-def chunked_full(user_ids: list[int]) -> int:
-    """The whole analysis of each diary (every rule), chunked as the worker does, without storing."""
-    from insights.analysis import analyse
-    from insights.panel import load_panels
-    from insights.tasks import CHUNK_SIZE
-
-    findings = 0
-    for start in range(0, len(user_ids), CHUNK_SIZE):
-        findings += sum(len(analyse(panel)) for panel in load_panels(user_ids[start : start + CHUNK_SIZE]))
-    return findings
 
 
 def timed(fn, *args) -> tuple[float, float, object]:
@@ -632,35 +577,33 @@ def timed(fn, *args) -> tuple[float, float, object]:
 
 
 def baselines(sample: list[int]) -> dict:
+    from django.utils import timezone
+
     from insights.models import Finding
 
-    for user_id in sample[:3]:  # warm the ORM and scipy before timing
-        loop_r02(user_id)
-    chunked_full(sample[:3])
+    now = timezone.now()
+    loop_all(sample[:3], now)  # warm the ORM, scipy and the catalogue before timing
+    chunked_all(sample[:3], now)
 
-    loop_wall, loop_cpu, loop = timed(lambda ids: {uid: loop_r02(uid) for uid in ids}, sample)
-    r02_wall, r02_cpu, vectorised = timed(chunked_r02, sample)
-    full_wall, full_cpu, _ = timed(chunked_full, sample)
+    loop_wall, loop_cpu, loop = timed(loop_all, sample, now)
+    fast_wall, fast_cpu, fast = timed(chunked_all, sample, now)
 
-    # The loop must compute what the analysis computed: compare with the stored R02 findings.
-    stored = {
-        f.user_id: tuple(f.counts[k] for k in ("cramps_exposed", "nights_exposed", "cramps_other", "nights_other"))
-        for f in Finding.objects.filter(user_id__in=sample, key="R02")
-    }
-    agree = sum(1 for uid in sample if loop[uid][:4] == stored.get(uid) == vectorised.get(uid))
+    # The loop must compute what the analysis computes: every finding, compared field by field.
+    agree = sum(1 for uid in sample if [f.as_dict() for f in loop[uid]] == [f.as_dict() for f in fast.get(uid, [])])
+    findings = sum(len(v) for v in loop.values())
+    stored = Finding.objects.filter(user_id__in=sample).count()
     n = len(sample)
     return {
         "sample": n,
-        "agree_with_stored_findings": agree,
+        "agree": agree,
+        "findings": findings,
+        "stored_findings": stored,
         "loop_s": loop_wall,
         "loop_cpu_s": loop_cpu,
         "loop_diaries_per_s": n / loop_wall,
-        "chunked_r02_s": r02_wall,
-        "chunked_r02_cpu_s": r02_cpu,
-        "chunked_r02_diaries_per_s": n / r02_wall,
-        "chunked_full_s": full_wall,
-        "chunked_full_cpu_s": full_cpu,
-        "chunked_full_diaries_per_s": n / full_wall,
+        "chunked_s": fast_wall,
+        "chunked_cpu_s": fast_cpu,
+        "chunked_diaries_per_s": n / fast_wall,
     }
 
 
@@ -747,8 +690,8 @@ class Report:
             "celery_vs_loop": large.diaries_per_s / loop["loop_diaries_per_s"],
             "celery_per_process_vs_loop": large.diaries_per_s / WORKER_CONCURRENCY / loop["loop_diaries_per_s"],
             "celery_vs_loop_cpu": loop_cpu_ms / large.cpu_ms_per_diary,
-            "chunked_r02_vs_loop": loop["chunked_r02_diaries_per_s"] / loop["loop_diaries_per_s"],
-            "chunked_full_vs_loop": loop["chunked_full_diaries_per_s"] / loop["loop_diaries_per_s"],
+            "chunked_vs_loop": loop["chunked_diaries_per_s"] / loop["loop_diaries_per_s"],
+            "chunked_vs_loop_cpu": loop["loop_cpu_s"] / loop["chunked_cpu_s"],
             "analysis_vs_sql_aggregate": large.analyse_s / large.sql_aggregate_s,
             # What 2 dedicated cores would give at the measured CPU cost per diary.
             "diaries_per_s_at_full_cpu": (os.cpu_count() or 1) * 1000 / large.cpu_ms_per_diary,
@@ -786,13 +729,12 @@ def print_report(report: Report) -> None:
     print(f"at the measured CPU cost, {os.cpu_count()} dedicated cores: {s['diaries_per_s_at_full_cpu']:.0f} diaries/s")
     loop, n = report.loop, report.loop["sample"]
     print(
-        f"\none process, the same {n} diaries (R02 counts agree with the stored findings: "
-        f"{loop['agree_with_stored_findings']}/{n}):"
+        f"\none process, the same {n} diaries, every rule ({loop['findings']} findings; the loop's equal the "
+        f"chunked path's for {loop['agree']}/{n} diaries; {loop['stored_findings']} stored by the worker):"
     )
     for label, key in (
-        ("per-row ORM loop, R02 only", "loop"),
-        ("chunked panels, R02 only", "chunked_r02"),
-        ("chunked panels, every rule", "chunked_full"),
+        ("per-row ORM loop", "loop"),
+        ("chunked SQL + vectorised", "chunked"),
     ):
         ratio = loop[f"{key}_diaries_per_s"] / loop["loop_diaries_per_s"]
         print(

@@ -16,8 +16,10 @@ Deliberate departures from triggers.md, each to avoid a false alarm:
 - A red flag is active for 28 days after its last report, then drops back.
 """
 
+from .diary_stats import DiaryStats
 from .findings import ESCALATION, HIGHER, INFO, INSUFFICIENT, LOWER, NO_PATTERN, Finding
 from .panel import Panel
+from .panel_stats import from_panel
 from .rules.descriptive import (
     r01_night_pattern,
     r07_trend_and_burden,
@@ -40,6 +42,7 @@ __all__ = [
     "NO_PATTERN",
     "Finding",
     "analyse",
+    "findings_from",
 ]
 
 
@@ -55,28 +58,33 @@ def analyse(panel: Panel, previous: dict[str, tuple[str, int]] | None = None) ->
     `previous` maps a finding key to (status, logged nights when it was first
     detected), so a pattern that persists for 14 more nights gets firmer words.
     """
-    age_gate = r15_age_gate(panel)
+    return findings_from(from_panel(panel), previous)
+
+
+def findings_from(d: DiaryStats, previous: dict[str, tuple[str, int]] | None = None) -> list[Finding]:
+    """The findings of one diary from its statistics (see analyse); insights.chunk calls this per diary."""
+    age_gate = r15_age_gate(d)
     if age_gate:
         return [age_gate]
 
     findings: list[Finding] = []
-    findings += red_flags(panel)
-    findings += r05_claudication(panel)
-    findings += r14_atypical(panel)
-    findings += quinine_guardrail(panel)
-    findings += [r01_night_pattern(panel)]
-    findings += [rule.evaluate(panel) for rule in exposure_rules(panel)]
-    if (note := fluid_rule_note(panel)) is not None:
+    findings += red_flags(d)
+    findings += r05_claudication(d)
+    findings += r14_atypical(d)
+    findings += quinine_guardrail(d)
+    findings += [r01_night_pattern(d)]
+    findings += [rule.evaluate(d.exposures[rule.key]) for rule in exposure_rules(d)]
+    if (note := fluid_rule_note(d)) is not None:
         findings.append(note)
-    findings += r06_medication_starts(panel)
-    findings += r06b_supplements(panel)
-    findings += r07_trend_and_burden(panel)
-    findings += [r08_time_of_night(panel), *r09_side_and_site(panel)]
-    if panel.profile.get("pregnant"):
-        findings.append(r11_pregnancy(panel))
+    findings += r06_medication_starts(d)
+    findings += r06b_supplements(d)
+    findings += r07_trend_and_burden(d)
+    findings += [r08_time_of_night(d), *r09_side_and_site(d)]
+    if d.profile.get("pregnant"):
+        findings.append(r11_pregnancy(d))
 
-    _apply_persistence(findings, panel.logged_nights, previous or {})
-    _apply_precedence(findings, pregnant=bool(panel.profile.get("pregnant")))
+    _apply_persistence(findings, d.logged_nights, previous or {})
+    _apply_precedence(findings, pregnant=bool(d.profile.get("pregnant")))
     return sorted(findings, key=_urgency)
 
 

@@ -123,10 +123,29 @@ class Panel:
         return (self.nights >= np.datetime64(first)) & (self.nights <= np.datetime64(last))
 
 
+def load_profiles(user_ids: list[int]) -> dict[int, dict]:
+    return {row["user_id"]: row for row in Profile.objects.filter(user_id__in=user_ids).values(*PROFILE_FIELDS)}
+
+
+def load_courses(user_ids: list[int]) -> dict[int, list[Course]]:
+    """Each person's courses by start date, with their dose increases in date order: two queries."""
+    courses: dict[int, dict[int, Course]] = defaultdict(dict)
+    for pk, user_id, uuid, name, drug_class, started, stopped in MedicationCourse.objects.filter(
+        user_id__in=user_ids
+    ).values_list("pk", "user_id", "uuid", "name", "drug_class", "started_on", "stopped_on"):
+        courses[user_id][pk] = Course(str(uuid), name, drug_class, started, stopped)
+    increases = DoseChange.objects.filter(course__user_id__in=user_ids, direction="increase").order_by(
+        "changed_on", "pk"
+    )
+    for course_id, user_id, changed_on in increases.values_list("course_id", "course__user_id", "changed_on"):
+        courses[user_id][course_id].increases.append(changed_on)
+    return {user_id: sorted(by_pk.values(), key=lambda c: c.started_on) for user_id, by_pk in courses.items()}
+
+
 def load_panels(user_ids: list[int], now=None) -> list[Panel]:
     """Build the panels of a chunk of people with a fixed number of queries."""
     now = now or timezone.now()
-    profiles = {row["user_id"]: row for row in Profile.objects.filter(user_id__in=user_ids).values(*PROFILE_FIELDS)}
+    profiles = load_profiles(user_ids)
 
     counts: dict[int, dict[date, int]] = defaultdict(dict)
     per_night = Episode.objects.filter(user_id__in=user_ids).values("user_id", "night").annotate(n=Count("id"))
@@ -143,14 +162,7 @@ def load_panels(user_ids: list[int], now=None) -> list[Panel]:
     for row in rows:
         episodes[row[0]].append(row[1:])
 
-    courses: dict[int, dict[int, Course]] = defaultdict(dict)
-    for pk, user_id, uuid, name, drug_class, started, stopped in MedicationCourse.objects.filter(
-        user_id__in=user_ids
-    ).values_list("pk", "user_id", "uuid", "name", "drug_class", "started_on", "stopped_on"):
-        courses[user_id][pk] = Course(str(uuid), name, drug_class, started, stopped)
-    increases = DoseChange.objects.filter(course__user_id__in=user_ids, direction="increase")
-    for course_id, user_id, changed_on in increases.values_list("course_id", "course__user_id", "changed_on"):
-        courses[user_id][course_id].increases.append(changed_on)
+    courses = load_courses(user_ids)
 
     panels = []
     for user_id in user_ids:
@@ -167,7 +179,7 @@ def load_panels(user_ids: list[int], now=None) -> list[Panel]:
                 counts[user_id],
                 checkins[user_id],
                 episodes[user_id],
-                list(courses[user_id].values()),
+                courses.get(user_id, []),
             )
         )
     return panels

@@ -39,37 +39,82 @@ class Comparison:
         }
 
 
+def sums(counts: np.ndarray, exposed: np.ndarray) -> tuple[int, int, int, int, int, int]:
+    """The sufficient statistics of a comparison: (cramps, squared cramps, nights) on exposed nights, then on the
+    other nights. `exposed` is 1.0/0.0 per night, NaN where not recorded (left out, never counted as unexposed)."""
+    known = ~np.isnan(exposed)
+    y, x = counts[known], exposed[known].astype(bool)
+    y1, y0 = y[x], y[~x]
+    return int(y1.sum()), int((y1 * y1).sum()), int(y1.size), int(y0.sum()), int((y0 * y0).sum()), int(y0.size)
+
+
+def dispersion_many(s1, q1, n1, s0, q0, n0) -> np.ndarray:
+    """phi = max(1, Pearson chi-square / df) of nightly counts around their group means, from the sums.
+
+    Per group with mean > 0, sum((y - mean)^2) / mean = (n * sum(y^2) - sum(y)^2) / sum(y): the numerator is an
+    exact integer, so the result does not depend on how the nights were summed (in NumPy or in SQL).
+    """
+    s1, q1, n1, s0, q0, n0 = (np.asarray(v, dtype=np.int64) for v in (s1, q1, n1, s0, q0, n0))
+    chi2 = np.zeros(s1.shape)
+    groups = np.zeros(s1.shape, dtype=np.int64)
+    for s, q, n in ((s0, q0, n0), (s1, q1, n1)):  # unexposed first, as the sum was always taken
+        positive = s > 0
+        term = np.divide(n * q - s * s, s, out=np.zeros(s.shape), where=positive)
+        chi2 = chi2 + term
+        groups += positive
+    df = n1 + n0 - np.maximum(groups, 1)
+    ratio = np.divide(chi2, df, out=np.ones(chi2.shape), where=df > 0)
+    return np.where(df > 0, np.maximum(1.0, ratio), 1.0)
+
+
+def intervals_many(y1, n1, y0, n0, confidence: float = CONFIDENCE):
+    """rate_ratio_interval over arrays: one betaincinv call per bound for a whole chunk of comparisons.
+    Returns (estimate, low, high) arrays with NaN where rate_ratio_interval gives None."""
+    y1, y0 = np.asarray(y1, dtype=float), np.asarray(y0, dtype=float)
+    n1, n0 = np.asarray(n1, dtype=np.int64), np.asarray(n0, dtype=np.int64)
+    alpha = 1 - confidence
+    valid = (n1 != 0) & (n0 != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        estimate = np.where(y0 > 0, (y1 / n1) / (y0 / n0), np.where(y1 > 0, np.inf, np.nan))
+        a_low = np.where(y1 > 0, y1, 1.0)
+        p_low = np.where(y1 > 0, special.betaincinv(a_low, y0 + 1, alpha / 2), 0.0)
+        b_high = np.where(y0 > 0, y0, 1.0)
+        p_high = np.where(y0 > 0, special.betaincinv(y1 + 1, b_high, 1 - alpha / 2), 1.0)
+        scale = n0 / n1
+        low = p_low / (1 - p_low) * scale
+        high = np.where(p_high < 1, p_high / (1 - p_high) * scale, np.inf)
+    nan = np.full(estimate.shape, np.nan)
+    return np.where(valid, estimate, nan), np.where(valid, low, nan), np.where(valid, high, nan)
+
+
+def compare_many(s1, q1, n1, s0, q0, n0) -> list[Comparison]:
+    """Comparisons from arrays of sufficient statistics, the dispersion and the interval computed once for all."""
+    phi = dispersion_many(s1, q1, n1, s0, q0, n0)
+    estimate, low, high = intervals_many(np.asarray(s1) / phi, n1, np.asarray(s0) / phi, n0)
+    return [
+        Comparison(int(a), int(b), int(c), int(d), float(e), _finite(f), _finite(g), _finite(h))
+        for a, b, c, d, e, f, g, h in zip(
+            s1, n1, s0, n0, phi.tolist(), estimate.tolist(), low.tolist(), high.tolist(), strict=True
+        )
+    ]
+
+
 def dispersion(counts: np.ndarray, groups: np.ndarray) -> float:
-    """phi = max(1, Pearson chi-square / df) of nightly counts around their group means."""
-    chi2 = 0.0
-    n_groups = 0
-    for value in np.unique(groups):
-        y = counts[groups == value]
-        mean = y.mean() if y.size else 0.0
-        if mean > 0:
-            chi2 += float(((y - mean) ** 2).sum() / mean)
-            n_groups += 1
-    df = counts.size - max(n_groups, 1)
-    return max(1.0, chi2 / df) if df > 0 else 1.0
+    """phi of nightly counts in groups 1/0 (see dispersion_many)."""
+    s = sums(counts, groups.astype(float))
+    return float(dispersion_many(*([v] for v in s))[0])
 
 
 def rate_ratio_interval(y1: float, n1: int, y0: float, n0: int, confidence: float = CONFIDENCE):
     """Exact conditional (Clopper-Pearson) interval for the rate ratio; y may be non-integer.
 
-    Uses beta quantiles rather than binomtest so that dispersion-deflated
-    (effective) counts can be used directly.
+    Uses beta quantiles (scipy.special.betaincinv, without scipy.stats' per-call overhead) rather than
+    binomtest so that dispersion-deflated (effective) counts can be used directly.
     """
     if n1 == 0 or n0 == 0:
         return None, None, None
-    alpha = 1 - confidence
-    estimate = (y1 / n1) / (y0 / n0) if y0 > 0 else (np.inf if y1 > 0 else None)
-    # betaincinv(a, b, q) is the beta distribution's quantile, without scipy.stats' per-call overhead.
-    p_low = float(special.betaincinv(y1, y0 + 1, alpha / 2)) if y1 > 0 else 0.0
-    p_high = float(special.betaincinv(y1 + 1, y0, 1 - alpha / 2)) if y0 > 0 else 1.0
-    scale = n0 / n1
-    low = p_low / (1 - p_low) * scale
-    high = p_high / (1 - p_high) * scale if p_high < 1 else np.inf
-    return estimate, float(low), float(high)
+    estimate, low, high = (float(v[0]) for v in intervals_many([y1], [n1], [y0], [n0], confidence))
+    return (None if np.isnan(estimate) else estimate), low, high
 
 
 def compare(counts: np.ndarray, exposed: np.ndarray) -> Comparison:
@@ -79,13 +124,7 @@ def compare(counts: np.ndarray, exposed: np.ndarray) -> Comparison:
     where the exposure was not recorded (those nights are left out, never
     counted as unexposed).
     """
-    known = ~np.isnan(exposed)
-    y, x = counts[known], exposed[known].astype(bool)
-    y1, n1 = int(y[x].sum()), int(x.sum())
-    y0, n0 = int(y[~x].sum()), int((~x).sum())
-    phi = dispersion(y, x) if y.size else 1.0
-    estimate, low, high = rate_ratio_interval(y1 / phi, n1, y0 / phi, n0)
-    return Comparison(y1, n1, y0, n0, phi, _finite(estimate), _finite(low), _finite(high))
+    return compare_many(*([v] for v in sums(counts, exposed)))[0]
 
 
 def _finite(value):

@@ -1,12 +1,11 @@
 """Descriptive rules: when cramps come (R01, R08), trend and burden (R07), side and site (R09),
 pregnancy (R11) and the age gate (R15)."""
 
-from datetime import timedelta
-
 import numpy as np
 from scipy import stats as scipy_stats
 
 from .. import stats
+from ..diary_stats import Burden, DiaryStats
 from ..findings import (
     ESCALATION,
     HIGHER,
@@ -20,13 +19,10 @@ from ..findings import (
     escalate,
     interval_words,
 )
-from ..panel import Panel
 
 
-def r01_night_pattern(panel: Panel) -> Finding:
-    e = panel.episodes
-    known = e.context != ""
-    n = int(known.sum())
+def r01_night_pattern(d: DiaryStats) -> Finding:
+    n, at_rest, walking, rls_like = d.context_n, d.at_rest, d.walking, d.rls_like
     if n < 10:
         return Finding(
             "R01",
@@ -37,9 +33,6 @@ def r01_night_pattern(panel: Panel) -> Finding:
             nights_needed=None,
             counts={"cramps_with_context": n},
         )
-    at_rest = int(np.isin(e.context[known], ["woke_from_sleep", "lying_awake"]).sum())
-    walking = int((e.context[known] == "walking").sum())
-    rls_like = int(((e.hard_knot == 0) & e.flags["urge_to_move"]).sum())
     counts = {"cramps_with_context": n, "at_rest_at_night": at_rest, "walking": walking, "rls_like": rls_like}
     if rls_like >= 2 and rls_like >= n // 4:
         return Finding(
@@ -84,10 +77,10 @@ def r01_night_pattern(panel: Panel) -> Finding:
     )
 
 
-def r07_trend_and_burden(panel: Panel) -> list[Finding]:
+def r07_trend_and_burden(d: DiaryStats) -> list[Finding]:
     out = []
-    n = panel.logged_nights
-    if n < 56:
+    n = d.logged_nights
+    if d.trend is None:
         out.append(
             Finding(
                 "R07",
@@ -100,10 +93,7 @@ def r07_trend_and_burden(panel: Panel) -> list[Finding]:
             )
         )
     else:
-        exposure = np.full(n, np.nan)
-        exposure[-28:] = 1.0
-        exposure[-56:-28] = 0.0
-        c = stats.compare(panel.cramps, exposure)
+        c = d.trend
         verdict = stats.gate(c, two_sided=True)
         numbers = comparison_words(c, "recent nights", "nights in the 4 weeks before")
         base = dict(
@@ -129,25 +119,19 @@ def r07_trend_and_burden(panel: Panel) -> list[Finding]:
             out.append(Finding(**base, status=INFO, message=f"Fewer cramps lately: {numbers}."))
         else:
             out.append(Finding(**base, status=verdict.status, message=f"Trend: {numbers}; no clear change."))
-    burden = _burden(panel)
+    burden = _burden(d.burden)
     if burden is not None:
         out.append(burden)
     return out
 
 
-def _burden(panel: Panel) -> Finding | None:
+def _burden(b: Burden) -> Finding | None:
     """>= 4 cramp nights a week for 4 weeks running, with sleep disturbed (median >= 5/10)."""
-    last = panel.today - timedelta(days=1)
-    weeks = [panel.window(last - timedelta(days=7 * w + 6), last - timedelta(days=7 * w)) for w in range(4)]
-    if not all(int((panel.cramps[week] > 0).sum()) >= 4 for week in weeks):
+    if not b.every_week_4_cramp_nights:
         return None
-    month = panel.window(last - timedelta(days=27), last)
-    disturbance = panel.context["sleep_disturbance"][month]
-    disturbance = disturbance[~np.isnan(disturbance)]
-    if disturbance.size < 7 or float(np.median(disturbance)) < 5:
+    if b.disturbance_nights < 7 or not b.disturbance_median >= 5:
         return None
-    stretched = panel.context["stretched_before_bed"][month]
-    self_care = int(np.nansum(stretched == 1))
+    self_care = b.stretched_nights
     if self_care < 7:
         return Finding(
             "R07",
@@ -169,22 +153,8 @@ def _burden(panel: Panel) -> Finding | None:
     )
 
 
-DEFAULT_BED, DEFAULT_WAKE = 23.0, 7.0
-
-
-def r08_time_of_night(panel: Panel) -> Finding:
-    e = panel.episodes
-    index = np.searchsorted(panel.nights, e.night)
-    index = np.clip(index, 0, max(panel.logged_nights - 1, 0))
-    bed = panel.bedtime[index] if panel.logged_nights else np.full(len(e), np.nan)
-    wake = panel.wake_time[index] if panel.logged_nights else np.full(len(e), np.nan)
-    bed = np.where(np.isnan(bed), DEFAULT_BED, bed)
-    wake = np.where(np.isnan(wake), DEFAULT_WAKE, wake)
-    in_bed_hours = (wake - bed) % 24
-    since_bed = (e.local_hour - bed) % 24
-    timed = ~e.time_approximate & (since_bed < in_bed_hours) & (in_bed_hours > 0)
-    thirds = np.floor(3 * since_bed[timed] / in_bed_hours[timed]).astype(int)
-    observed = np.bincount(thirds, minlength=3)[:3]
+def r08_time_of_night(d: DiaryStats) -> Finding:
+    observed = np.array(d.thirds)
     n = int(observed.sum())
     counts = {"early": int(observed[0]), "middle": int(observed[1]), "late": int(observed[2])}
     if n < 15:
@@ -230,13 +200,10 @@ def r08_time_of_night(panel: Panel) -> Finding:
     )
 
 
-def r09_side_and_site(panel: Panel) -> list[Finding]:
-    e = panel.episodes
+def r09_side_and_site(d: DiaryStats) -> list[Finding]:
     out = []
-    one_sided = np.isin(e.side, ["left", "right"])
-    n = int(one_sided.sum())
-    left = int((e.side == "left").sum())
-    counts = {"left": left, "right": n - left, "both": int((e.side == "both").sum())}
+    n, left = d.one_sided, d.left
+    counts = {"left": left, "right": n - left, "both": d.both}
     if n < 10:
         out.append(
             Finding(
@@ -252,8 +219,7 @@ def r09_side_and_site(panel: Panel) -> list[Finding]:
         top_side = "left" if left >= n - left else "right"
         k = max(left, n - left)
         if k / n >= 0.8 and float(scipy_stats.binomtest(k, n, 0.5).pvalue) < 0.01:
-            on_side = one_sided & (e.side == top_side)
-            nerve = bool((on_side & (e.flags["back_pain_radiating"] | e.flags["numbness_tingling"])).any())
+            nerve = d.nerve_left if top_side == "left" else d.nerve_right
             if nerve:
                 out.append(
                     escalate(
@@ -288,8 +254,7 @@ def r09_side_and_site(panel: Panel) -> list[Finding]:
                     message=f"Side: {left} left, {n - left} right; no clear difference.",
                 )
             )
-    total = len(e)
-    thigh = int(np.isin(e.muscle, ["hamstring", "quadriceps"]).sum())
+    total, thigh = d.episodes, d.thigh
     if total >= 10 and thigh / total >= 0.5:
         out.append(
             escalate(
@@ -304,14 +269,8 @@ def r09_side_and_site(panel: Panel) -> list[Finding]:
     return out
 
 
-def r11_pregnancy(panel: Panel) -> Finding:
-    due = panel.profile.get("due_date")
-    counts = {}
-    if due:
-        weeks = 40 - (np.datetime64(due) - panel.nights).astype(int) / 7
-        for name, low, high in (("first", -99, 14), ("second", 14, 28), ("third", 28, 99)):
-            mask = (weeks >= low) & (weeks < high)
-            counts[name] = {"cramps": int(panel.cramps[mask].sum()), "nights": int(mask.sum())}
+def r11_pregnancy(d: DiaryStats) -> Finding:
+    counts = d.trimesters
     by_trimester = "; ".join(
         f"{name} trimester: {v['cramps']} cramps in {v['nights']} nights" for name, v in counts.items() if v["nights"]
     )
@@ -327,9 +286,9 @@ def r11_pregnancy(panel: Panel) -> Finding:
     )
 
 
-def r15_age_gate(panel: Panel) -> Finding | None:
-    born = panel.profile.get("birth_year")
-    if not born or panel.today.year - born >= 18:
+def r15_age_gate(d: DiaryStats) -> Finding | None:
+    born = d.profile.get("birth_year")
+    if not born or d.today.year - born >= 18:
         return None
     return Finding(
         "R15",

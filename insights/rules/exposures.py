@@ -31,7 +31,6 @@ class ExposureRule:
     key: str
     exposed_words: str  # "nights after harder exercise"
     other_words: str
-    exposure: np.ndarray  # 1/0/NaN per logged night
     tip_higher: str = ""
     tip_lower: str = ""
     two_sided: bool = False
@@ -39,8 +38,7 @@ class ExposureRule:
     lower_words: str = ""  # what a lower rate means, for two-sided rules
     no_pattern_words: str = ""
 
-    def evaluate(self, panel: Panel) -> Finding:
-        c = stats.compare(panel.cramps, self.exposure)
+    def evaluate(self, c: stats.Comparison) -> Finding:
         verdict = stats.gate(c, two_sided=self.two_sided)
         numbers = comparison_words(c, self.exposed_words, self.other_words)
         base = dict(
@@ -118,7 +116,7 @@ def _no_exposure(panel: Panel) -> np.ndarray:
     return np.full(panel.logged_nights, np.nan)
 
 
-def fluid_rule_blocked(panel: Panel) -> str:
+def fluid_rule_blocked(panel) -> str:
     p = panel.profile
     if active_course(panel, DIURETICS, panel.today):
         return "you take a diuretic"
@@ -133,7 +131,93 @@ def fluid_rule_blocked(panel: Panel) -> str:
     return ""
 
 
-def exposure_rules(panel: Panel) -> list[ExposureRule]:
+R02 = ExposureRule(
+    "R02",
+    "tr_overuse_exertion",
+    "R02",
+    "nights after harder exercise",
+    "other nights",
+    tip_higher="Build up training gradually, and stretch your calves after exercise and at bedtime.",
+)
+R02S = ExposureRule(
+    "R02",
+    "tr_overuse_exertion",
+    "R02s",
+    "nights after your least active days",
+    "other nights",
+    tip_higher="Regular light activity, such as a daily walk, may help.",
+)
+R03 = ExposureRule(
+    "R03",
+    "tr_cold_exposure",
+    "R03",
+    "nights your feet were cold or uncovered",
+    "other nights",
+    two_sided=True,
+    tip_higher="Warm socks or extra bedding are an easy, harmless thing to try. The evidence on cold is "
+    "mixed, so let your diary tell you.",
+    lower_words="Cold doesn't look like a trigger for you.",
+    no_pattern_words="So far cold doesn't look like a trigger for you.",
+)
+R04 = ExposureRule(
+    "R04",
+    "tr_dehydration",
+    "R04",
+    "nights after your lowest-fluid days",
+    "other nights",
+    tip_higher="Drinking to thirst, with a little extra in heat or exercise, is reasonable. More isn't "
+    "better: forcing down large amounts doesn't prevent cramps.",
+)
+R04S = ExposureRule(
+    "R04",
+    "tr_sweat_electrolyte_loss",
+    "R04s",
+    "nights after heavy sweating, heat, vomiting or diarrhoea",
+    "other nights",
+    tip_higher="On long, sweaty days eat and salt your food normally; drink to thirst.",
+)
+R10 = ExposureRule(
+    "R10",
+    "tr_prolonged_position",
+    "R10",
+    "nights after long sitting or standing days",
+    "other nights",
+    tip_higher="Break up long sitting or standing: a short walk, ankle circles or calf raises every hour.",
+)
+R16 = ExposureRule(
+    "R16",
+    "tr_stress",
+    "R16",
+    "nights after high-stress evenings (7 or more out of 10)",
+    "other nights",
+    exploratory=True,
+    tip_higher="A relaxing wind-down routine before bed can't hurt.",
+)
+R17 = ExposureRule(
+    "R17",
+    "rx_stretch_strength_program",
+    "R17",
+    "stretch nights",
+    "no-stretch nights",
+    two_sided=True,
+    lower_words="In your own trial, nights with the bedtime stretch had fewer cramps.",
+    no_pattern_words="In your own trial the bedtime stretch made no clear difference.",
+)
+
+
+def exposure_rules(d) -> list[ExposureRule]:
+    """The exposure rules that apply to a diary (a Panel or DiaryStats), in the order they are reported."""
+    rules = [R02, R02S, R03, R04S, R10, R16]
+    if not fluid_rule_blocked(d):
+        rules.insert(3, R04)
+    if d.profile.get("stretch_trial_started_on"):
+        rules.append(R17)
+    return rules
+
+
+def exposures(panel: Panel) -> dict[str, np.ndarray]:
+    """Each exposure rule's nights: 1/0 per logged night, NaN where not recorded. insights.chunk computes the same
+    in SQL for a chunk of diaries; keep the two in step (insights/tests/test_chunk.py checks they agree)."""
     ctx = panel.context
     minutes = ctx["exercise_minutes"]
     known_minutes = minutes[~np.isnan(minutes) & (minutes > 0)]
@@ -146,101 +230,22 @@ def exposure_rules(panel: Panel) -> list[ExposureRule]:
         _at_least(ctx["hours_sitting"], sit_cut) if sit_cut is not None else _no_exposure(panel),
         _at_least(ctx["hours_standing"], stand_cut) if stand_cut is not None else _no_exposure(panel),
     )
-    rules = [
-        ExposureRule(
-            "R02",
-            "tr_overuse_exertion",
-            "R02",
-            "nights after harder exercise",
-            "other nights",
-            hard,
-            tip_higher="Build up training gradually, and stretch your calves after exercise and at bedtime.",
-        ),
-        ExposureRule(
-            "R02",
-            "tr_overuse_exertion",
-            "R02s",
-            "nights after your least active days",
-            "other nights",
-            _at_most(minutes, low_cut) if low_cut is not None else _no_exposure(panel),
-            tip_higher="Regular light activity, such as a daily walk, may help.",
-        ),
-        ExposureRule(
-            "R03",
-            "tr_cold_exposure",
-            "R03",
-            "nights your feet were cold or uncovered",
-            "other nights",
-            _flag(ctx["feet_cold"]),
-            two_sided=True,
-            tip_higher="Warm socks or extra bedding are an easy, harmless thing to try. The evidence on cold is "
-            "mixed, so let your diary tell you.",
-            lower_words="Cold doesn't look like a trigger for you.",
-            no_pattern_words="So far cold doesn't look like a trigger for you.",
-        ),
-        ExposureRule(
-            "R04",
-            "tr_sweat_electrolyte_loss",
-            "R04s",
-            "nights after heavy sweating, heat, vomiting or diarrhoea",
-            "other nights",
-            _any_of(_flag(ctx["heavy_sweating"]), _flag(ctx["vomiting_diarrhoea"])),
-            tip_higher="On long, sweaty days eat and salt your food normally; drink to thirst.",
-        ),
-        ExposureRule(
-            "R10",
-            "tr_prolonged_position",
-            "R10",
-            "nights after long sitting or standing days",
-            "other nights",
-            long_position,
-            tip_higher="Break up long sitting or standing: a short walk, ankle circles or calf raises every hour.",
-        ),
-        ExposureRule(
-            "R16",
-            "tr_stress",
-            "R16",
-            "nights after high-stress evenings (7 or more out of 10)",
-            "other nights",
-            _at_least(ctx["stress"], 7),
-            exploratory=True,
-            tip_higher="A relaxing wind-down routine before bed can't hurt.",
-        ),
-    ]
-    blocked = fluid_rule_blocked(panel)
-    if not blocked:
-        rules.insert(
-            3,
-            ExposureRule(
-                "R04",
-                "tr_dehydration",
-                "R04",
-                "nights after your lowest-fluid days",
-                "other nights",
-                _at_most(ctx["fluids_cups"], fluid_cut) if fluid_cut is not None else _no_exposure(panel),
-                tip_higher="Drinking to thirst, with a little extra in heat or exercise, is reasonable. More isn't "
-                "better: forcing down large amounts doesn't prevent cramps.",
-            ),
-        )
+    out = {
+        "R02": hard,
+        "R02s": _at_most(minutes, low_cut) if low_cut is not None else _no_exposure(panel),
+        "R03": _flag(ctx["feet_cold"]),
+        "R04": _at_most(ctx["fluids_cups"], fluid_cut) if fluid_cut is not None else _no_exposure(panel),
+        "R04s": _any_of(_flag(ctx["heavy_sweating"]), _flag(ctx["vomiting_diarrhoea"])),
+        "R10": long_position,
+        "R16": _at_least(ctx["stress"], 7),
+    }
     trial = stretch_trial_nights(panel)
     if trial is not None:
-        rules.append(
-            ExposureRule(
-                "R17",
-                "rx_stretch_strength_program",
-                "R17",
-                "stretch nights",
-                "no-stretch nights",
-                trial,
-                two_sided=True,
-                lower_words="In your own trial, nights with the bedtime stretch had fewer cramps.",
-                no_pattern_words="In your own trial the bedtime stretch made no clear difference.",
-            )
-        )
-    return rules
+        out["R17"] = trial
+    return out
 
 
-def fluid_rule_note(panel: Panel) -> Finding | None:
+def fluid_rule_note(panel) -> Finding | None:
     blocked = fluid_rule_blocked(panel)
     if not blocked:
         return None

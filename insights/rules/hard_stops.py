@@ -3,26 +3,21 @@ cramps (R14); the quinine guardrail."""
 
 from diary.choices import DrugClass
 
+from ..diary_stats import DiaryStats
 from ..findings import (
     ESCALATION,
     INFO,
     Finding,
     active_course,
     escalate,
-    recent,
 )
-from ..panel import Panel
-
-RED_FLAG_DAYS = 28  # a reported red flag stays active this long after its last report
 
 
-def red_flags(panel: Panel) -> list[Finding]:
-    """R12 and R13 fire on the first report within the last 28 days."""
-    in_window = recent(panel, RED_FLAG_DAYS)
-    flags = panel.episodes.flags
+def red_flags(panel: DiaryStats) -> list[Finding]:
+    """R12 and R13 fire on the first report within the last 28 days (DiaryStats.red_flags)."""
 
     def reported(name):
-        return bool((flags[name] & in_window).any())
+        return name in panel.red_flags
 
     out: list[Finding] = []
     if reported("breathless_chest_pain"):
@@ -134,14 +129,11 @@ def red_flags(panel: Panel) -> list[Finding]:
     return out
 
 
-def r05_claudication(panel: Panel) -> list[Finding]:
+def r05_claudication(d: DiaryStats) -> list[Finding]:
     """Pain that comes with walking and eases with rest, twice in 30 days (R05)."""
-    e = panel.episodes
-    walking = (e.walking_pain_relief != "") & recent(panel, 30)
-    count = int(walking.sum())
+    count, sitting = d.walking_pain_30, d.walking_pain_sitting_30
     if count == 0:
         return []
-    sitting = int((walking & (e.walking_pain_relief == "sitting_or_bending")).sum())
     trigger = "rf_lumbar_stenosis" if sitting > count - sitting else "rf_pad_claudication"
     if count >= 2:
         return [
@@ -168,10 +160,8 @@ def r05_claudication(panel: Panel) -> list[Finding]:
     ]
 
 
-def r14_atypical(panel: Panel) -> list[Finding]:
-    e = panel.episodes
-    in_window = recent(panel, 30)
-    long_ones = int((in_window & (e.duration > 10)).sum())
+def r14_atypical(d: DiaryStats) -> list[Finding]:
+    long_ones = d.long_30
     out = []
     if long_ones >= 3:
         out.append(
@@ -184,7 +174,7 @@ def r14_atypical(panel: Panel) -> list[Finding]:
                 "last seconds to a few minutes, so a clinician should take a look.",
             )
         )
-    if bool((in_window & e.flags["spread_beyond_legs"]).any()):
+    if d.spread_30:
         out.append(
             escalate(
                 "R14",
@@ -198,7 +188,7 @@ def r14_atypical(panel: Panel) -> list[Finding]:
     return out
 
 
-def quinine_guardrail(panel: Panel) -> list[Finding]:
+def quinine_guardrail(panel: DiaryStats) -> list[Finding]:
     course = active_course(panel, {DrugClass.QUININE}, panel.today)
     if course is None:
         return []

@@ -1,12 +1,12 @@
 """Medication starts and dose increases (R06), and the neutral before/after view of supplements and therapies (R06b)."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
-
-import numpy as np
 
 from diary.choices import DrugClass
 
 from .. import stats
+from ..diary_stats import DiaryStats
 from ..findings import (
     ESCALATION,
     HIGHER,
@@ -18,7 +18,7 @@ from ..findings import (
     comparison_words,
     interval_words,
 )
-from ..panel import Panel
+from ..panel import Course
 
 DIURETICS = {DrugClass.THIAZIDE_DIURETIC, DrugClass.POTASSIUM_SPARING_DIURETIC, DrugClass.LOOP_DIURETIC}
 
@@ -44,25 +44,62 @@ LONG_WINDOW = DIURETICS | {DrugClass.INHALED_LABA}
 PRE_DAYS, MIN_SIDE_NIGHTS = 28, 14
 
 
-def r06_medication_starts(panel: Panel) -> list[Finding]:
+@dataclass(frozen=True)
+class Change:
+    """A course start or dose increase and its before/after windows of nights (inclusive dates)."""
+
+    course: Course
+    trigger: str
+    start: date
+    pre: tuple[date, date]
+    post: tuple[date, date]
+    early: tuple[date, date]  # the first 28 nights after, for "new cramp nights"
+
+
+def _change(course: Course, trigger: str, start: date, post_days: int) -> Change:
+    return Change(
+        course,
+        trigger,
+        start,
+        (start - timedelta(days=PRE_DAYS), start - timedelta(days=1)),
+        (start + timedelta(days=1), start + timedelta(days=post_days)),
+        (start + timedelta(days=1), start + timedelta(days=28)),
+    )
+
+
+def medication_changes(courses: list[Course]) -> list[Change]:
+    """R06's change points, in course order: each start and dose increase of a medicine linked to cramps."""
     out = []
-    for course in panel.courses:
+    for course in courses:
         trigger = MEDICATION_TRIGGERS.get(course.drug_class)
         if trigger is None:
             continue
+        post_days = 90 if course.drug_class in LONG_WINDOW else 56
         for start in [course.started_on, *course.increases]:
-            out.append(_medication_change_point(panel, course, trigger, start))
+            out.append(_change(course, trigger, start, post_days))
     return out
 
 
-def _medication_change_point(panel: Panel, course, trigger: str, start: date) -> Finding:
+def supplement_changes(courses: list[Course]) -> list[Change]:
+    """R06b: the start of each supplement or therapy."""
+    return [
+        _change(course, SUPPLEMENT_TRIGGER.get(course.drug_class, "rx_mg_ca_supplements"), course.started_on, 56)
+        for course in courses
+        if course.drug_class in SUPPLEMENT_OR_THERAPY
+    ]
+
+
+def r06_medication_starts(d: DiaryStats) -> list[Finding]:
+    return [
+        _medication_change_point(change, c, new_cramp_nights)
+        for change, (c, new_cramp_nights) in zip(medication_changes(d.courses), d.changes, strict=True)
+    ]
+
+
+def _medication_change_point(change: Change, c: stats.Comparison, new_cramp_nights: int) -> Finding:
+    course, trigger, start = change.course, change.trigger, change.start
     event = "started" if start == course.started_on else "increased the dose of"
     key = f"R06:{course.uuid}:{start.isoformat()}"
-    post_days = 90 if course.drug_class in LONG_WINDOW else 56
-    pre = panel.window(start - timedelta(days=PRE_DAYS), start - timedelta(days=1))
-    post = panel.window(start + timedelta(days=1), start + timedelta(days=post_days))
-    exposure = np.where(post, 1.0, np.where(pre, 0.0, np.nan))
-    c = stats.compare(panel.cramps, exposure)
     base = dict(
         rule="R06", trigger=trigger, key=key, counts=c.counts, rate_ratio=c.rate_ratio, ci95=(c.ci_low, c.ci_high)
     )
@@ -74,8 +111,6 @@ def _medication_change_point(panel: Panel, course, trigger: str, start: date) ->
             message=f"You {event} {course.name} on {start:%d %b %Y}, without 2 weeks of diary before it, so "
             "CrampTrack can't compare before and after.",
         )
-    first_28 = panel.window(start + timedelta(days=1), start + timedelta(days=28))
-    new_cramp_nights = int((panel.cramps[first_28] > 0).sum())
     verdict = stats.gate(c, min_nights=MIN_SIDE_NIGHTS)
     fired = verdict.status == HIGHER or (c.cramps_other == 0 and new_cramp_nights >= 3)
     if fired:
@@ -99,30 +134,22 @@ def _medication_change_point(panel: Panel, course, trigger: str, start: date) ->
     return Finding(**base, status=NO_PATTERN, message=f"No clear change after you {event} {course.name}: {numbers}.")
 
 
-def r06b_supplements(panel: Panel) -> list[Finding]:
+def r06b_supplements(d: DiaryStats) -> list[Finding]:
     """Supplements and therapies: before/after as data only, never credited."""
-    out = []
-    for course in panel.courses:
-        if course.drug_class not in SUPPLEMENT_OR_THERAPY:
-            continue
-        start = course.started_on
-        pre = panel.window(start - timedelta(days=PRE_DAYS), start - timedelta(days=1))
-        post = panel.window(start + timedelta(days=1), start + timedelta(days=56))
-        c = stats.compare(panel.cramps, np.where(post, 1.0, np.where(pre, 0.0, np.nan)))
-        out.append(
-            Finding(
-                "R06b",
-                SUPPLEMENT_TRIGGER.get(course.drug_class, "rx_mg_ca_supplements"),
-                f"R06b:{course.uuid}",
-                INFO,
-                f"Before and after {course.name}: {comparison_words(c, 'nights after', 'nights before')}. Cramps "
-                "often ease by themselves after a bad spell, so a before/after change can't show that it works.",
-                counts=c.counts,
-                rate_ratio=c.rate_ratio,
-                ci95=(c.ci_low, c.ci_high),
-            )
+    return [
+        Finding(
+            "R06b",
+            change.trigger,
+            f"R06b:{change.course.uuid}",
+            INFO,
+            f"Before and after {change.course.name}: {comparison_words(c, 'nights after', 'nights before')}. Cramps "
+            "often ease by themselves after a bad spell, so a before/after change can't show that it works.",
+            counts=c.counts,
+            rate_ratio=c.rate_ratio,
+            ci95=(c.ci_low, c.ci_high),
         )
-    return out
+        for change, c in zip(supplement_changes(d.courses), d.supplements, strict=True)
+    ]
 
 
 SUPPLEMENT_OR_THERAPY = {
