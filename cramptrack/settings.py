@@ -288,3 +288,35 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Resilience: Redis down or hanging ---------------------------------------
+# Nothing on the diary write path waits for Redis (the "analyse me" marker is a
+# PostgreSQL column, sessions live in the database). Everything else that does
+# talk to Redis gives up within a bound instead of hanging a worker thread:
+# a stopped server refuses at once, a hung one (SIGSTOP, a full network) stalls
+# a read until the socket timeout. See bench/RELIABILITY.md.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A task not acknowledged within this time (its worker died) is handed out again.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=10.0),  # above BRPOP's 1 s poll
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+    }
+# A publish (a beat tick's .delay()) fails after a few quick tries; the planner's
+# durable rows in PostgreSQL bring the work back on the next tick.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# Workers wait out a broker outage of any length instead of exiting after 100 tries.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# acks_late tasks whose worker dies are redelivered; a task that keeps killing its
+# worker is dropped after this many redeliveries (cramptrack.redelivery) and the
+# planner's bounded attempts in PostgreSQL take over.
+CELERY_MAX_REDELIVERIES = env.int("CELERY_MAX_REDELIVERIES", default=3)
