@@ -301,9 +301,13 @@ if REDIS_URL:
         "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
         "socket_timeout": REDIS_SOCKET_TIMEOUT,
     }
+    _visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # A task not acknowledged within this time (its worker died) is handed out again.
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # A task not acknowledged within this time (its worker died) is handed out again;
+        # workers look for such tasks every fifth of it (at most every minute).
+        "visibility_timeout": _visibility_timeout,
+        "unacked_restore_interval": min(60, max(1, _visibility_timeout // 5)),
+        "unacked_restore_throttle": 1,
         "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
         "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=10.0),  # above BRPOP's 1 s poll
         "socket_keepalive": True,

@@ -202,12 +202,14 @@ class Gunicorn:
 class CeleryWorker:
     """A real `celery worker` process (optionally with an embedded beat)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, queues: str = "celery", beat: bool = False):
-        self.env, self.log_path, self.queues, self.beat = env, log_path, queues, beat
+    def __init__(
+        self, env: dict[str, str], log_path: Path, queues: str = "celery", beat: bool = False, app_module="cramptrack"
+    ):
+        self.env, self.log_path, self.queues, self.beat, self.app_module = env, log_path, queues, beat, app_module
         self.process: subprocess.Popen | None = None
 
     def start(self, pool: str = "solo") -> None:
-        command = [str(BIN / "celery"), "-A", "cramptrack", "worker", "-Q", self.queues, "--pool", pool]
+        command = [str(BIN / "celery"), "-A", self.app_module, "worker", "-Q", self.queues, "--pool", pool]
         command += ["--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
         if self.beat:
             schedule = Path(tempfile.mkdtemp(prefix="cramptrack-beat-")) / "schedule"
