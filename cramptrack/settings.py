@@ -324,3 +324,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # worker is dropped after this many redeliveries (cramptrack.redelivery) and the
 # planner's bounded attempts in PostgreSQL take over.
 CELERY_MAX_REDELIVERIES = env.int("CELERY_MAX_REDELIVERIES", default=3)
+
+# --- Hostile input ---------------------------------------------------------------
+# JSON with lone surrogates or absurd nesting is a 400 (cramptrack.parsers), not a 500.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "cramptrack.parsers.StrictJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]

@@ -12,10 +12,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from knox.models import AuthToken
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from cramptrack.parsers import StrictJSONParser
 
 from . import exporter, importer
 from .models import CheckIn, DoseChange, Episode, MedicationCourse
@@ -267,7 +269,7 @@ def attachment(content: bytes, content_type: str, extension: str) -> HttpRespons
 class ImportView(APIView):
     """Upload CSV files (or a zip of them, or a JSON export): all saved, or nothing and every bad line listed."""
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
 
     @extend_schema(
         request={

@@ -5,6 +5,7 @@ so the same client uuid means the same row whichever door it came in by.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -83,7 +84,7 @@ def upsert_checkin(user, data: dict, *, partial: bool = True) -> tuple[CheckIn, 
     context may come from different devices); a full one resets omitted fields.
     `data` is raw client data; validation errors raise DRF's ValidationError.
     """
-    day = data.get("date")
+    day = iso_date_or_none(data.get("date"))  # not a date: the serializer below says why
     with transaction.atomic():
         stored = CheckIn.objects.select_for_update().filter(user=user, date=day).first() if day else None
         serializer = CheckInSerializer(
@@ -103,6 +104,13 @@ def upsert_checkin(user, data: dict, *, partial: bool = True) -> tuple[CheckIn, 
                 if name not in serializer.validated_data:
                     serializer.validated_data[name] = CheckIn._meta.get_field(name).get_default()
         return serializer.save(user=user), stored is None
+
+
+def iso_date_or_none(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _writable(serializer) -> list[str]:

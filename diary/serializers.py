@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from .localtime import is_valid_zone, local_today, night_of
 from .models import CHECKIN_CONTEXT_FIELDS, CheckIn, DoseChange, Episode, MedicationCourse, Profile, touch_diary
+from .safe_text import guard_text_fields
 
 EARLIEST_DATE = timezone.datetime(1950, 1, 1).date()
 
@@ -43,7 +44,8 @@ class DiarySerializer(serializers.ModelSerializer):
         cls = type(self)
         if cls not in DiarySerializer._built_fields:
             DiarySerializer._built_fields[cls] = super().get_fields()
-        return copy.deepcopy(DiarySerializer._built_fields[cls])
+        # A field's deepcopy rebuilds it from its constructor arguments: add the text check after.
+        return guard_text_fields(copy.deepcopy(DiarySerializer._built_fields[cls]))
 
     @property
     def owner(self):
@@ -53,6 +55,16 @@ class DiarySerializer(serializers.ModelSerializer):
 def reject_far_past(day):
     if day < EARLIEST_DATE:
         raise serializers.ValidationError(f"Dates before {EARLIEST_DATE.isoformat()} are not accepted.")
+
+
+# A course may be entered before it starts or with its planned end, but not decades ahead.
+PLANNING_HORIZON = timedelta(days=366)
+
+
+def reject_far_future(day):
+    latest = timezone.now().date() + PLANNING_HORIZON
+    if day > latest:
+        raise serializers.ValidationError(f"Dates after {latest.isoformat()} (a year from now) are not accepted.")
 
 
 class EpisodeSerializer(DiarySerializer):
@@ -155,6 +167,7 @@ class DoseChangeSerializer(DiarySerializer):
 
     def validate_changed_on(self, value):
         reject_far_past(value)
+        reject_far_future(value)
         return value
 
 
@@ -208,6 +221,13 @@ class MedicationCourseSerializer(DiarySerializer):
 
     def validate_started_on(self, value):
         reject_far_past(value)
+        reject_far_future(value)
+        return value
+
+    def validate_stopped_on(self, value):
+        if value is not None:
+            reject_far_past(value)
+            reject_far_future(value)
         return value
 
     def validate(self, attrs):
