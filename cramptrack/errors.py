@@ -14,6 +14,7 @@ import sys
 import redis
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 
 log = logging.getLogger(__name__)
 
@@ -29,3 +30,10 @@ def server_error(request):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error."}, status=500)
     return HttpResponse("<h1>Something went wrong</h1><p>Please try again.</p>", status=500)
+
+
+def not_found(request, exception=None):
+    """An /api/ address that matches no route answers JSON like every other API error."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

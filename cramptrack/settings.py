@@ -332,3 +332,8 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
+# The schema documents the error answers too (cramptrack.schema), so schemathesis can hold the API to it.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "cramptrack.schema.document_error_responses",
+]

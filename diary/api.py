@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from knox import views as knox_views
 from knox.models import AuthToken
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -317,7 +318,10 @@ class TokenView(APIView):
         password = request.data.get("password", "") if isinstance(request.data, dict) else ""
         user = authenticate(request, email=str(email).lower(), password=str(password))
         if user is None:
-            raise ValidationError({"non_field_errors": ["Email or password is wrong."]})
+            # 401, not 400: the request was well formed, the credentials were not right.
+            wrong = Response({"detail": "Email or password is wrong."}, status=status.HTTP_401_UNAUTHORIZED)
+            wrong["WWW-Authenticate"] = 'Token realm="api"'
+            return wrong
         # With two-factor on, a password alone must not open a door the login page keeps shut.
         totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
         code = str(request.data.get("code", "")) if isinstance(request.data, dict) else ""
@@ -325,3 +329,8 @@ class TokenView(APIView):
             raise ValidationError({"code": ["Two-factor authentication is on: send the app's 6-digit code."]})
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=None, responses={204: None})
+class TokenLogoutView(knox_views.LogoutView):
+    """Revoke the token this request came with."""
