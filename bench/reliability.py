@@ -275,7 +275,9 @@ def clear_episodes() -> None:
 def phase_schema(stack: Stack, quick: bool) -> dict:
     log("schema: schemathesis, all checks")
     report = stack.workdir / "schemathesis"
-    command = [str(TOOLS / "schemathesis"), "run", f"{stack.web.url}/api/v1/schema/", "--checks", "all"]
+    config = ROOT / "bench" / "schemathesis.toml"
+    command = [str(TOOLS / "schemathesis"), "--config-file", str(config), "run", f"{stack.web.url}/api/v1/schema/"]
+    command += ["--checks", "all"]
     command += ["-H", f"Authorization: Token {stack.tokens[0]}", "--workers", "2"]
     command += ["--max-examples", "25" if quick else "100", "--report", "junit", "--report-dir", str(report)]
     command += ["--request-timeout", "30", "--no-color", "--generation-with-security-parameters", "false"]

@@ -15,3 +15,9 @@ class DiaryPagination(PageNumberPagination):
         if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
             raise ValidationError({self.page_size_query_param: ["A whole number from 1 (at most 500 are used)."]})
         return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1  # page 0 is a 404, page_size 0 a 400
+        return parameters

@@ -327,11 +327,10 @@ CELERY_MAX_REDELIVERIES = env.int("CELERY_MAX_REDELIVERIES", default=3)
 
 # --- Hostile input ---------------------------------------------------------------
 # JSON with lone surrogates or absurd nesting is a 400 (cramptrack.parsers), not a 500.
-REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
-    "cramptrack.parsers.StrictJSONParser",
-    "rest_framework.parsers.FormParser",
-    "rest_framework.parsers.MultiPartParser",
-]
+# The API speaks JSON only (the import endpoint also takes file uploads): form encodings carry
+# no types, so "true" for a yes/no or "" for an id slipped past what the schema promises.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["cramptrack.parsers.StrictJSONParser"]
+REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
 # The schema documents the error answers too (cramptrack.schema), so schemathesis can hold the API to it.
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",

@@ -58,6 +58,11 @@ class DateRangeFilter(filters.FilterSet):
 
     def is_valid(self):
         valid = super().is_valid()
+        # django-filter skips an empty value; the schema says a date, so "?until=" is an error.
+        for name in ("since", "until"):
+            if name in self.data and not self.data[name]:
+                self.form.add_error(name, "Enter a date (YYYY-MM-DD) or leave the parameter out.")
+                valid = False
         since, until = self.form.cleaned_data.get("since"), self.form.cleaned_data.get("until")
         if valid and since and until and since > until:
             self.form.add_error("until", "`until` is before `since`.")
@@ -176,7 +181,7 @@ class CheckInViewSet(
         if not isinstance(data, dict):
             raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
         try:
-            row, created = upsert_checkin(self.request.user, data, partial=partial)
+            row, created = upsert_checkin(self.request.user, data, partial=partial, strict=True)
         except Conflict as conflict:
             return conflict_response(conflict, CheckInSerializer)
         return Response(CheckInSerializer(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -191,13 +196,15 @@ class MeView(APIView):
         return Response(ProfileSerializer(request.user.profile).data)
 
     def patch(self, request):
-        serializer = ProfileSerializer(request.user.profile, data=request.data, partial=True)
+        serializer = ProfileSerializer(
+            request.user.profile, data=request.data, partial=True, context={"request": request}
+        )
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(serializer.data)
 
     def put(self, request):
-        serializer = ProfileSerializer(request.user.profile, data=request.data)
+        serializer = ProfileSerializer(request.user.profile, data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(serializer.data)

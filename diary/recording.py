@@ -77,7 +77,7 @@ def _same_or_conflict(stored: Model, validated: dict) -> Model:
     return stored
 
 
-def upsert_checkin(user, data: dict, *, partial: bool = True) -> tuple[CheckIn, bool]:
+def upsert_checkin(user, data: dict, *, partial: bool = True, strict: bool = False) -> tuple[CheckIn, bool]:
     """Create or update the check-in for data["date"]; returns (row, created).
 
     Partial upserts merge the given fields (the morning "none" and the evening
@@ -88,7 +88,7 @@ def upsert_checkin(user, data: dict, *, partial: bool = True) -> tuple[CheckIn, 
     with transaction.atomic():
         stored = CheckIn.objects.select_for_update().filter(user=user, date=day).first() if day else None
         serializer = CheckInSerializer(
-            stored, data=data, partial=partial and stored is not None, context={"user": user}
+            stored, data=data, partial=partial and stored is not None, context={"user": user, "strict_json": strict}
         )
         serializer.is_valid(raise_exception=True)
         uid = serializer.validated_data.get("uuid")
@@ -136,7 +136,7 @@ def sync_records(user, records: list[dict]) -> list[SyncResult]:
     results: list[SyncResult | None] = [None] * len(records)
     new_episodes: list[tuple[int, dict]] = []
     # One serializer validates every episode: building its fields costs more than validating.
-    validator = EpisodeSerializer(context={"user": user})
+    validator = EpisodeSerializer(context={"user": user, "strict_json": True})
 
     for index, record in enumerate(records):
         kind = record.get("type") if isinstance(record, dict) else None
@@ -169,7 +169,7 @@ def sync_records(user, records: list[dict]) -> list[SyncResult]:
 
 def _sync_checkin(user, index: int, data: dict) -> SyncResult:
     try:
-        row, created = upsert_checkin(user, data)
+        row, created = upsert_checkin(user, data, strict=True)
     except ValidationError as error:
         return SyncResult(index, "checkin", data.get("id"), "invalid", error.detail)
     except Conflict:

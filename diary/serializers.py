@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
 
+from cramptrack.json_types import StrictJSONTypes
+
 from .localtime import is_valid_zone, local_today, night_of
 from .models import CHECKIN_CONTEXT_FIELDS, CheckIn, DoseChange, Episode, MedicationCourse, Profile, touch_diary
 from .safe_text import guard_text_fields
@@ -27,7 +29,7 @@ def list_allowed_choices(serializer: serializers.Serializer) -> None:
             field.error_messages["invalid_choice"] = f'"{{input}}" is not a valid choice. Allowed: {allowed}.'
 
 
-class DiarySerializer(serializers.ModelSerializer):
+class DiarySerializer(StrictJSONTypes, serializers.ModelSerializer):
     """Base for owned rows: `id` is the row's client-generated uuid."""
 
     id = serializers.UUIDField(source="uuid", required=False)
@@ -46,6 +48,11 @@ class DiarySerializer(serializers.ModelSerializer):
             DiarySerializer._built_fields[cls] = super().get_fields()
         # A field's deepcopy rebuilds it from its constructor arguments: add the text check after.
         return guard_text_fields(copy.deepcopy(DiarySerializer._built_fields[cls]))
+
+    def validate_id(self, value):
+        if self.instance is not None and value is not None and value != self.instance.uuid:
+            raise serializers.ValidationError("A stored row keeps its id.")
+        return value
 
     @property
     def owner(self):
@@ -131,6 +138,9 @@ class CheckInSerializer(DiarySerializer):
         read_only_fields = ["created_at", "updated_at"]
         # Uniqueness of (user, date) is checked in validate(), scoped to the owner.
         validators: list = []
+
+    def validate_id(self, value):
+        return value  # another device's id for a stored date is merged into that row (recording.upsert_checkin)
 
     def validate_date(self, value):
         reject_far_past(value)
@@ -238,7 +248,7 @@ class MedicationCourseSerializer(DiarySerializer):
         return attrs
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     role = serializers.CharField(source="user.role", read_only=True)
     email_verified = serializers.SerializerMethodField()
