@@ -7,7 +7,11 @@ the wrong one has a bug it should hear about. API serializers mix this in and
 the import path opts out (context "strict_json": False).
 """
 
+import re
+
 from rest_framework import serializers
+
+DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 TEXT_FIELDS = (
     serializers.CharField,
@@ -29,7 +33,8 @@ def type_error(field: serializers.Field, value) -> str | None:
         return None if isinstance(value, int) and not isinstance(value, bool) else "Must be a whole number."
     if isinstance(field, serializers.FloatField | serializers.DecimalField):
         # Decimals may also come as strings ("2.5"), exact as typed; the schema says so (cramptrack.schema).
-        ok = isinstance(value, int | float | str) and not isinstance(value, bool)
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = ok or (isinstance(value, str) and DECIMAL_TEXT.fullmatch(value) is not None)
         return None if ok else "Must be a number."
     if isinstance(field, TEXT_FIELDS):
         return None if isinstance(value, str) else "Must be a string."

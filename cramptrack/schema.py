@@ -92,7 +92,7 @@ def local_times(node) -> None:
             local_times(value)
 
 
-DECIMAL_STRING = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+DECIMAL_STRING = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}  # = json_types.DECIMAL_TEXT
 
 
 def decimal_strings(result) -> None:

@@ -58,10 +58,10 @@ class DateRangeFilter(filters.FilterSet):
 
     def is_valid(self):
         valid = super().is_valid()
-        # django-filter skips an empty value; the schema says a date, so "?until=" is an error.
-        for name in ("since", "until"):
+        # django-filter skips an empty value; the schema says a date or a choice, so "?until=" is an error.
+        for name in self.filters:
             if name in self.data and not self.data[name]:
-                self.form.add_error(name, "Enter a date (YYYY-MM-DD) or leave the parameter out.")
+                self.form.add_error(name, "Give a value or leave the parameter out.")
                 valid = False
         since, until = self.form.cleaned_data.get("since"), self.form.cleaned_data.get("until")
         if valid and since and until and since > until:
@@ -221,11 +221,6 @@ class MeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SyncRecordSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["episode", "checkin"])
-    data = serializers.DictField()
-
-
 class SyncResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     type = serializers.CharField()
@@ -238,7 +233,17 @@ class SyncView(APIView):
     """Bulk offline sync: up to 500 records, each applied or refused on its own."""
 
     @extend_schema(
-        request=inline_serializer("SyncRequest", {"records": SyncRecordSerializer(many=True)}),
+        # Any list item is taken: a malformed record is answered "invalid" on its own, the rest still apply.
+        request=inline_serializer(
+            "SyncRequest",
+            {
+                "records": serializers.ListField(
+                    child=serializers.JSONField(),
+                    max_length=SYNC_MAX_RECORDS,
+                    help_text='Each {"type": "episode" or "checkin", "data": {...the API\'s fields...}}.',
+                )
+            },
+        ),
         responses=inline_serializer("SyncResponse", {"results": SyncResultSerializer(many=True)}),
     )
     def post(self, request):
