@@ -309,7 +309,9 @@ if REDIS_URL:
         "unacked_restore_interval": min(60, max(1, _visibility_timeout // 5)),
         "unacked_restore_throttle": 1,
         "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
-        "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=10.0),  # above BRPOP's 1 s poll
+        # No read timeout on the broker connection: a worker simply waits out a hung Redis and
+        # carries on. With one (10 s was tried), an acknowledgement that timed out left kombu 5.7's
+        # consumer wedged for good after Redis came back (bench/RELIABILITY.md, fault runs).
         "socket_keepalive": True,
         "health_check_interval": 25,
     }

@@ -24,6 +24,7 @@ from .private_services import CeleryWorker, Gunicorn, PrivateRedis, app_env, cur
 # Far above a healthy create (tens of ms) and far below a hang (gunicorn's 60 s timeout):
 # the bound proves that no request waits for Redis, not how fast it is (that is bench/).
 BOUND_SECONDS = 5.0
+HANG_SECONDS = 15.0
 
 
 def post_json(url: str, body: dict, headers: dict) -> tuple[int, float]:
@@ -113,14 +114,18 @@ def test_episodes_are_logged_with_redis_down_or_hung_and_analysed_after_recovery
 
     private_redis.start()  # empty: whatever the broker held is gone, as after a crash without persistence
     private_redis.pause()
+    hung_at = time.monotonic()
     log_episodes(10, "Redis hung (SIGSTOP)")
+    # Hung for longer than any socket timeout: the worker must come back from it, not wedge.
+    time.sleep(max(0.0, HANG_SECONDS - (time.monotonic() - hung_at)))
+    log_episodes(2, "Redis still hung")
     status, seconds = get_status(f"{web.url}/healthz")
     assert status == 503 and seconds < BOUND_SECONDS
     assert not analysed_after_last_change(alice.pk)  # the work is owed, not done
     private_redis.resume()
 
     # Nothing lost: every acknowledged create is a row, and the planner catches the analysis up.
-    assert Episode.objects.filter(user=alice).count() == acknowledged == 24
+    assert Episode.objects.filter(user=alice).count() == acknowledged == 26
     wait_until(lambda: analysed_after_last_change(alice.pk), 90, "analysis after Redis came back", interval=0.5)
     assert get_status(f"{web.url}/healthz")[0] == 200
 

@@ -92,6 +92,13 @@ def test_a_worker_killed_mid_digest_run_loses_and_repeats_no_email(
         CELERY_VISIBILITY_TIMEOUT="5",  # a dead worker's unacknowledged task comes back after 5 s, not an hour
     )
     worker = CeleryWorker(env, tmp_path / "worker.log", beat=True)
+    try:
+        kill_and_restart(worker, holding_smtp, expected)
+    finally:
+        worker.kill()
+
+
+def kill_and_restart(worker, holding_smtp, expected):
     worker.start(pool="prefork")
     wait_until(lambda: holding_smtp.holding, 60, "the worker reaching the held message")
     worker.kill()
@@ -105,7 +112,7 @@ def test_a_worker_killed_mid_digest_run_loses_and_repeats_no_email(
     in_flight.update(claimed_at=timezone.now() - LEASE - timedelta(minutes=1))
     # Back without beat: only the broker's redelivery of the killed task can finish its chunk.
     offset = worker.log_path.stat().st_size
-    worker = CeleryWorker(env, worker.log_path, beat=False)
+    worker.beat = False
     worker.start(pool="prefork")
     sent = DigestDelivery.objects.filter(status=DigestDelivery.Status.SENT)
     wait_until(lambda: sent.count() == PEOPLE, 90, f"{PEOPLE} digests sent", interval=0.5)
@@ -132,9 +139,11 @@ def test_a_task_that_kills_its_worker_every_time_is_dropped_after_the_redelivery
     env = app_env(current_database_url(), private_redis.url(0), CONN_MAX_AGE="0", CELERY_MAX_REDELIVERIES="2")
     worker = CeleryWorker(env, tmp_path / "worker.log", app_module="cramptrack.tests.poison_tasks")
     worker.start(pool="prefork")
-    with app.connection_for_write(private_redis.url(0)) as connection:
-        app.send_task("tests.poison", args=[str(marker)], connection=connection, queue="celery")
-    wait_until(lambda: "dropping tests.poison" in worker.log_text(), 60, "the poison task being dropped")
-    time.sleep(2)  # nothing runs it again
-    worker.stop()
+    try:
+        with app.connection_for_write(private_redis.url(0)) as connection:
+            app.send_task("tests.poison", args=[str(marker)], connection=connection, queue="celery")
+        wait_until(lambda: "dropping tests.poison" in worker.log_text(), 60, "the poison task being dropped")
+        time.sleep(2)  # nothing runs it again
+    finally:
+        worker.stop()
     assert Path(marker).read_text().count("run") == 1 + 2  # the first delivery and two redeliveries
