@@ -16,6 +16,15 @@ class DiaryPagination(PageNumberPagination):
             raise ValidationError({self.page_size_query_param: ["A whole number from 1 (at most 500 are used)."]})
         return super().get_page_size(request)
 
+    # "?page=last" is not a number, and the schema says a number.
+    last_page_strings = ()
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not raw:  # DRF reads "?page=" as page 1
+            raise ValidationError({self.page_query_param: ["A page number from 1, or leave the parameter out."]})
+        return super().get_page_number(request, paginator)
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

@@ -278,3 +278,18 @@ def test_another_persons_ids_in_every_field_are_refused_and_change_nothing(alice
     assert bobs_snapshot(bob) == before
     assert DoseChange.objects.filter(course=own).count() == 1
     assert DoseChange.objects.get(pk=mine.pk).course_id == own.pk
+
+
+@pytest.mark.parametrize(
+    "query", ["page=", "page_size=", "page_size=abc", "page_size=0", "page_size=-1", "until=", "since=", "muscle="]
+)
+def test_empty_or_malformed_list_parameters_are_a_400_not_ignored(alice, query):
+    response = raw_json_client(alice).get(f"/api/v1/episodes/?{query}")
+    assert response.status_code == 400, response.content[:200]
+    assert query.split("=")[0] in response.json()
+
+
+def test_a_page_that_is_not_a_number_or_past_the_end_is_a_404(alice):
+    client = raw_json_client(alice)
+    for query in ["page=0", "page=last", "page=abc", "page=2"]:
+        assert client.get(f"/api/v1/episodes/?{query}").status_code == 404, query
