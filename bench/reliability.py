@@ -56,6 +56,8 @@ RESULTS = ROOT / "bench" / "results"
 TOOLS = ROOT / ".venv-reliability" / "bin"
 USERS = 16  # simulated phones = patients with their own token
 SOAK_LOAD = 0.70
+CLAIM_SECONDS = 60
+CATCH_UP_SECONDS = CLAIM_SECONDS + 60  # a claim to expire, then a tick and a chunk
 
 
 def log(message: str) -> None:
@@ -88,6 +90,9 @@ class Stack:
             DIGEST_TICK_SECONDS="5",
             EMAIL_URL=f"smtp://127.0.0.1:{self.smtp_port}",
             CELERY_VISIBILITY_TIMEOUT="10",
+            # A chunk queued when Redis restarts empty is lost with it; its diaries are planned again
+            # once the claim expires (30 minutes in production, a minute here).
+            ANALYSIS_CLAIM_SECONDS=str(CLAIM_SECONDS),
         )
         # This process reads and writes the same database through the ORM.
         for key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "EMAIL_URL", "CONN_MAX_AGE"):
@@ -402,7 +407,7 @@ def phase_redis(stack: Stack, quick: bool) -> dict:
             rates[state].append(statistics.mean(inside))
     ratio = statistics.median(d / u for d, u in zip(rates["down"], rates["up"], strict=False))
     check = conservation(run)
-    caught_up = analysis_caught_up(timeout=120)
+    caught_up = analysis_caught_up(timeout=CATCH_UP_SECONDS)
     result = {
         "rps_up": rates["up"],
         "rps_down": rates["down"],
@@ -466,7 +471,7 @@ def fault_redis(stack: Stack, quick: bool, capacity: float) -> dict:
     stack.redis.resume()
     summary = run.wait()
     check = conservation(run)
-    caught_up = analysis_caught_up(timeout=120)
+    caught_up = analysis_caught_up(timeout=CATCH_UP_SECONDS)
     ok = summary["failures"] == 0 and check["ok"] and caught_up is not None
     log(
         f"fault redis: {summary['requests']} requests, {summary['failures']} failures, p99 {summary['p99_ms']:.0f} ms; "

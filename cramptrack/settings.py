@@ -319,6 +319,9 @@ if REDIS_URL:
 # durable rows in PostgreSQL bring the work back on the next tick.
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# The planner's claim on a queued diary: long enough for a deep queue to drain, short enough
+# that diaries whose queued message was lost with Redis are analysed again soon.
+ANALYSIS_CLAIM_SECONDS = env.int("ANALYSIS_CLAIM_SECONDS", default=30 * 60)
 # Workers wait out a broker outage of any length instead of exiting after 100 tries.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

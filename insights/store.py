@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -13,7 +14,8 @@ from .models import AnalysisState, Finding
 from .panel import load_panels
 
 STALE_AFTER = timedelta(hours=24)  # "today" moves: red-flag windows and trends need a daily refresh
-PLAN_CLAIM_TIMEOUT = timedelta(minutes=30)
+# A queued chunk whose message is lost (a Redis restart without persistence) is planned again after this.
+PLAN_CLAIM_TIMEOUT = timedelta(seconds=settings.ANALYSIS_CLAIM_SECONDS)
 
 
 def due_user_ids(now=None, limit: int | None = None) -> list[int]:
