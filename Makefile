@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo test lint bench-api bench-pwa clean
+.PHONY: run demo test lint bench-api bench-pwa reliability reliability-quick clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,9 +51,24 @@ test: $(BIN)/.installed $(AXE)
 bench-pwa: $(BIN)/.installed
 	bench/lighthouse.sh
 
+# The reliability battery's tools live in their own venv (locust's gevent must not patch the app).
+RELIABILITY_VENV := .venv-reliability
+$(RELIABILITY_VENV)/.installed: requirements-reliability.txt
+	$(PYTHON) -m venv $(RELIABILITY_VENV)
+	$(RELIABILITY_VENV)/bin/pip install --quiet -r requirements-reliability.txt
+	touch $@
+
+## reliability: schemathesis, a 10-minute soak at 70% of capacity, faults under load (see bench/RELIABILITY.md; as root)
+reliability: $(BIN)/.installed $(RELIABILITY_VENV)/.installed
+	$(BIN)/python bench/reliability.py $(RELIABILITY_ARGS)
+
+## reliability-quick: the same with a 60 s soak and shorter runs (CI)
+reliability-quick: $(BIN)/.installed $(RELIABILITY_VENV)/.installed
+	$(BIN)/python bench/reliability.py --quick $(RELIABILITY_ARGS)
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(RELIABILITY_VENV) var

@@ -399,3 +399,56 @@ LOGGING = {
         "django_guid": {"level": "ERROR"},
     },
 }
+
+# --- Resilience: Redis down or hanging ---------------------------------------
+# Nothing on the diary write path waits for Redis (the "analyse me" marker is a
+# PostgreSQL column, sessions live in the database). Everything else that does
+# talk to Redis gives up within a bound instead of hanging a worker thread:
+# a stopped server refuses at once, a hung one (SIGSTOP, a full network) stalls
+# a read until the socket timeout. See bench/RELIABILITY.md.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    }
+    _visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A task not acknowledged within this time (its worker died) is handed out again;
+        # workers look for such tasks every fifth of it (at most every minute).
+        "visibility_timeout": _visibility_timeout,
+        "unacked_restore_interval": min(60, max(1, _visibility_timeout // 5)),
+        "unacked_restore_throttle": 1,
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+        # No read timeout on the broker connection: a worker simply waits out a hung Redis and
+        # carries on. With one (10 s was tried), an acknowledgement that timed out left kombu 5.7's
+        # consumer wedged for good after Redis came back (bench/RELIABILITY.md, fault runs).
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+    }
+# A publish (a beat tick's .delay()) fails after a few quick tries; the planner's
+# durable rows in PostgreSQL bring the work back on the next tick.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# The planner's claim on a queued diary: long enough for a deep queue to drain, short enough
+# that diaries whose queued message was lost with Redis are analysed again soon.
+ANALYSIS_CLAIM_SECONDS = env.int("ANALYSIS_CLAIM_SECONDS", default=30 * 60)
+# Workers wait out a broker outage of any length instead of exiting after 100 tries.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# acks_late tasks whose worker dies are redelivered; a task that keeps killing its
+# worker is dropped after this many redeliveries (cramptrack.redelivery) and the
+# planner's bounded attempts in PostgreSQL take over.
+CELERY_MAX_REDELIVERIES = env.int("CELERY_MAX_REDELIVERIES", default=3)
+
+# --- Hostile input ---------------------------------------------------------------
+# JSON with lone surrogates or absurd nesting is a 400 (cramptrack.parsers), not a 500.
+# The API speaks JSON only (the import endpoint also takes file uploads): form encodings carry
+# no types, so "true" for a yes/no or "" for an id slipped past what the schema promises.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["cramptrack.parsers.StrictJSONParser"]
+REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
+# The schema documents the error answers too (cramptrack.schema), so schemathesis can hold the API to it.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "cramptrack.schema.document_error_responses",
+]

@@ -3,12 +3,12 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from knox import views as knox_views
 
+from diary.api import TokenLogoutView
 from insights import views as insights_views
 from insights.api import InsightsView
 
-from . import health, views
+from . import health, schema, views  # noqa: F401 (schema registers the token scheme)
 
 # The split view serves Swagger UI's start-up code as a separate script, so
 # script-src stays 'self'; only its stylesheet's inline <style> needs a relaxation.
@@ -33,13 +33,14 @@ urlpatterns = [
     # Sharing with clinicians: the patient's /sharing/ and /api/v1/shares/, the clinician's /clinician/.
     path("", include("sharing.urls")),
     path("api/v1/", include("sharing.api_urls")),
-    path("api/v1/auth/logout/", knox_views.LogoutView.as_view(), name="token-logout"),
+    path("api/v1/auth/logout/", TokenLogoutView.as_view(), name="token-logout"),
     path("email/unsubscribe/<str:token>/", insights_views.unsubscribe, name="email-unsubscribe"),
     path("email/preferences/<str:token>/", insights_views.preferences, name="email-preferences"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", api_docs, name="api-docs"),
 ]
 
+handler404 = "cramptrack.errors.not_found"
 handler500 = "cramptrack.errors.server_error"
 # allauth looks its 429 handler up here.
 handler429 = "cramptrack.ratelimit.handler429"

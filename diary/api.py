@@ -11,14 +11,16 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from knox import views as knox_views
 from knox.models import AuthToken
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cramptrack.parsers import StrictJSONParser
 from cramptrack.ratelimit import allauth_retry_after, too_many
 
 from . import exporter, importer
@@ -59,6 +61,11 @@ class DateRangeFilter(filters.FilterSet):
 
     def is_valid(self):
         valid = super().is_valid()
+        # django-filter skips an empty value; the schema says a date or a choice, so "?until=" is an error.
+        for name in self.filters:
+            if name in self.data and not self.data[name]:
+                self.form.add_error(name, "Give a value or leave the parameter out.")
+                valid = False
         since, until = self.form.cleaned_data.get("since"), self.form.cleaned_data.get("until")
         if valid and since and until and since > until:
             self.form.add_error("until", "`until` is before `since`.")
@@ -183,7 +190,7 @@ class CheckInViewSet(
         if not isinstance(data, dict):
             raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
         try:
-            row, created = upsert_checkin(self.request.user, data, partial=partial)
+            row, created = upsert_checkin(self.request.user, data, partial=partial, strict=True)
         except Conflict as conflict:
             return conflict_response(conflict, CheckInSerializer)
         return Response(CheckInSerializer(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -198,13 +205,15 @@ class MeView(APIView):
         return Response(ProfileSerializer(request.user.profile).data)
 
     def patch(self, request):
-        serializer = ProfileSerializer(request.user.profile, data=request.data, partial=True)
+        serializer = ProfileSerializer(
+            request.user.profile, data=request.data, partial=True, context={"request": request}
+        )
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(serializer.data)
 
     def put(self, request):
-        serializer = ProfileSerializer(request.user.profile, data=request.data)
+        serializer = ProfileSerializer(request.user.profile, data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(serializer.data)
@@ -224,11 +233,6 @@ class MeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SyncRecordSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["episode", "checkin"])
-    data = serializers.DictField()
-
-
 class SyncResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     type = serializers.CharField()
@@ -241,7 +245,17 @@ class SyncView(APIView):
     """Bulk offline sync: up to 500 records, each applied or refused on its own."""
 
     @extend_schema(
-        request=inline_serializer("SyncRequest", {"records": SyncRecordSerializer(many=True)}),
+        # Any list item is taken: a malformed record is answered "invalid" on its own, the rest still apply.
+        request=inline_serializer(
+            "SyncRequest",
+            {
+                "records": serializers.ListField(
+                    child=serializers.JSONField(),
+                    max_length=SYNC_MAX_RECORDS,
+                    help_text='Each {"type": "episode" or "checkin", "data": {...the API\'s fields...}}.',
+                )
+            },
+        ),
         responses=inline_serializer("SyncResponse", {"results": SyncResultSerializer(many=True)}),
     )
     def post(self, request):
@@ -280,7 +294,7 @@ def attachment(content: bytes, content_type: str, extension: str) -> HttpRespons
 class ImportView(APIView):
     """Upload CSV files (or a zip of them, or a JSON export): all saved, or nothing and every bad line listed."""
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
 
     @extend_schema(
         request={
@@ -324,7 +338,8 @@ class TokenView(APIView):
                 "TokenResponse",
                 {"token": serializers.CharField(), "expiry": serializers.DateTimeField(allow_null=True)},
             ),
-            400: OpenApiResponse(description="wrong email or password, or a missing two-factor code"),
+            400: OpenApiResponse(description="a missing or wrong two-factor code"),
+            401: OpenApiResponse(description="wrong email or password"),
             429: OpenApiResponse(description="too many tries from this address or for this email; see Retry-After"),
         },
     )
@@ -343,7 +358,10 @@ class TokenView(APIView):
         except ImmediateHttpResponse as refused:  # too many failed logins
             return refused.response
         if user is None:
-            raise ValidationError({"non_field_errors": ["Email or password is wrong."]})
+            # 401, not 400: the request was well formed, the credentials were not right.
+            wrong = Response({"detail": "Email or password is wrong."}, status=status.HTTP_401_UNAUTHORIZED)
+            wrong["WWW-Authenticate"] = 'Token realm="api"'
+            return wrong
         # With two-factor on, a password alone must not open a door the login page keeps shut.
         totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
         code = str(request.data.get("code", "")) if isinstance(request.data, dict) else ""
@@ -351,3 +369,8 @@ class TokenView(APIView):
             raise ValidationError({"code": ["Two-factor authentication is on: send the app's 6-digit code."]})
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=None, responses={204: None})
+class TokenLogoutView(knox_views.LogoutView):
+    """Revoke the token this request came with."""

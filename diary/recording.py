@@ -5,6 +5,7 @@ so the same client uuid means the same row whichever door it came in by.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -140,18 +141,18 @@ def _same_or_conflict(stored: Model, validated: dict) -> Model:
     return stored
 
 
-def upsert_checkin(user, data: dict, *, partial: bool = True) -> tuple[CheckIn, bool]:
+def upsert_checkin(user, data: dict, *, partial: bool = True, strict: bool = False) -> tuple[CheckIn, bool]:
     """Create or update the check-in for data["date"]; returns (row, created).
 
     Partial upserts merge the given fields (the morning "none" and the evening
     context may come from different devices); a full one resets omitted fields.
     `data` is raw client data; validation errors raise DRF's ValidationError.
     """
-    day = data.get("date")
+    day = iso_date_or_none(data.get("date"))  # not a date: the serializer below says why
     with transaction.atomic():
         stored = CheckIn.objects.select_for_update().filter(user=user, date=day).first() if day else None
         serializer = CheckInSerializer(
-            stored, data=data, partial=partial and stored is not None, context={"user": user}
+            stored, data=data, partial=partial and stored is not None, context={"user": user, "strict_json": strict}
         )
         serializer.is_valid(raise_exception=True)
         uid = serializer.validated_data.get("uuid")
@@ -167,6 +168,13 @@ def upsert_checkin(user, data: dict, *, partial: bool = True) -> tuple[CheckIn, 
                 if name not in serializer.validated_data:
                     serializer.validated_data[name] = CheckIn._meta.get_field(name).get_default()
         return serializer.save(user=user), stored is None
+
+
+def iso_date_or_none(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _writable(serializer) -> list[str]:
@@ -192,7 +200,7 @@ def sync_records(user, records: list[dict]) -> list[SyncResult]:
     results: list[SyncResult | None] = [None] * len(records)
     new_episodes: list[tuple[int, dict]] = []
     # One serializer validates every episode: building its fields costs more than validating.
-    validator = EpisodeSerializer(context={"user": user})
+    validator = EpisodeSerializer(context={"user": user, "strict_json": True})
 
     for index, record in enumerate(records):
         kind = record.get("type") if isinstance(record, dict) else None
@@ -225,7 +233,7 @@ def sync_records(user, records: list[dict]) -> list[SyncResult]:
 
 def _sync_checkin(user, index: int, data: dict) -> SyncResult:
     try:
-        row, created = upsert_checkin(user, data)
+        row, created = upsert_checkin(user, data, strict=True)
     except ValidationError as error:
         return SyncResult(index, "checkin", data.get("id"), "invalid", error.detail)
     except Conflict:

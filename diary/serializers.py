@@ -12,8 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
 
+from cramptrack.json_types import StrictJSONTypes
+
 from .localtime import is_valid_zone, local_today, night_of
 from .models import CHECKIN_CONTEXT_FIELDS, CheckIn, DoseChange, Episode, MedicationCourse, Profile, touch_diary
+from .safe_text import guard_text_fields
 
 EARLIEST_DATE = timezone.datetime(1950, 1, 1).date()
 
@@ -31,7 +34,7 @@ def name_allowed_choices(fields) -> None:
             field._kwargs.setdefault("error_messages", {})["invalid_choice"] = message
 
 
-class DiarySerializer(serializers.ModelSerializer):
+class DiarySerializer(StrictJSONTypes, serializers.ModelSerializer):
     """Base for owned rows: `id` is the row's client-generated uuid."""
 
     id = serializers.UUIDField(source="uuid", required=False)
@@ -48,12 +51,18 @@ class DiarySerializer(serializers.ModelSerializer):
         cls = type(self)
         built = DiarySerializer._built_fields.get(cls)
         if built is None:
-            built = super().get_fields()
+            built = guard_text_fields(super().get_fields())
             name_allowed_choices(built.values())
             DiarySerializer._built_fields[cls] = built
         if self.flat_fields:
             return {name: copy.copy(field) for name, field in built.items()}
-        return copy.deepcopy(built)
+        # A field's deepcopy rebuilds it from its constructor arguments: add the text check after.
+        return guard_text_fields(copy.deepcopy(built))
+
+    def validate_id(self, value):
+        if self.instance is not None and value is not None and value != self.instance.uuid:
+            raise serializers.ValidationError("A stored row keeps its id.")
+        return value
 
     @property
     def owner(self):
@@ -63,6 +72,16 @@ class DiarySerializer(serializers.ModelSerializer):
 def reject_far_past(day):
     if day < EARLIEST_DATE:
         raise serializers.ValidationError(f"Dates before {EARLIEST_DATE.isoformat()} are not accepted.")
+
+
+# A course may be entered before it starts or with its planned end, but not decades ahead.
+PLANNING_HORIZON = timedelta(days=366)
+
+
+def reject_far_future(day):
+    latest = timezone.now().date() + PLANNING_HORIZON
+    if day > latest:
+        raise serializers.ValidationError(f"Dates after {latest.isoformat()} (a year from now) are not accepted.")
 
 
 class EpisodeSerializer(DiarySerializer):
@@ -133,6 +152,9 @@ class CheckInSerializer(DiarySerializer):
         # Uniqueness of (user, date) is checked in validate(), scoped to the owner.
         validators: list = []
 
+    def validate_id(self, value):
+        return value  # another device's id for a stored date is merged into that row (recording.upsert_checkin)
+
     def validate_date(self, value):
         reject_far_past(value)
         # The night of D ends at D+1 noon, so a morning check-in is for yesterday;
@@ -168,6 +190,7 @@ class DoseChangeSerializer(DiarySerializer):
 
     def validate_changed_on(self, value):
         reject_far_past(value)
+        reject_far_future(value)
         return value
 
 
@@ -221,6 +244,13 @@ class MedicationCourseSerializer(DiarySerializer):
 
     def validate_started_on(self, value):
         reject_far_past(value)
+        reject_far_future(value)
+        return value
+
+    def validate_stopped_on(self, value):
+        if value is not None:
+            reject_far_past(value)
+            reject_far_future(value)
         return value
 
     def validate(self, attrs):
@@ -231,7 +261,7 @@ class MedicationCourseSerializer(DiarySerializer):
         return attrs
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     role = serializers.CharField(source="user.role", read_only=True)
     email_verified = serializers.SerializerMethodField()

@@ -3,6 +3,7 @@
 import json
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -14,7 +15,8 @@ from .chunk import chunk_stats
 from .models import AnalysisState, Finding
 
 STALE_AFTER = timedelta(hours=24)  # "today" moves: red-flag windows and trends need a daily refresh
-PLAN_CLAIM_TIMEOUT = timedelta(minutes=30)
+# A queued chunk whose message is lost (a Redis restart without persistence) is planned again after this.
+PLAN_CLAIM_TIMEOUT = timedelta(seconds=settings.ANALYSIS_CLAIM_SECONDS)
 
 
 def due_user_ids(now=None, limit: int | None = None) -> list[int]:

@@ -17,6 +17,8 @@ class ShareSerializer(serializers.ModelSerializer):
     clinician = serializers.SerializerMethodField(help_text="who can read (or was invited to read) the diary")
     views = serializers.IntegerField(read_only=True, default=0)
     last_viewed_at = serializers.DateTimeField(read_only=True, allow_null=True, default=None)
+    # Empty for a share code: a plain string, as "" is no e-mail address.
+    invited_email = serializers.CharField(read_only=True)
 
     class Meta:
         model = Grant

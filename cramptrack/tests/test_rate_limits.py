@@ -68,7 +68,7 @@ def test_the_token_endpoint_shares_the_login_budget(alice):
     api = APIClient()
     url = reverse("token")
     answers = [api.post(url, {"email": alice.email, "password": WRONG}, format="json") for _ in range(5)]
-    assert [a.status_code for a in answers] == [400] * 5
+    assert [a.status_code for a in answers] == [401] * 5
     refused = api.post(url, {"email": alice.email, "password": "correct horse battery"}, format="json")
     assert refused.status_code == 429
     assert refused["Content-Type"] == "application/json"

@@ -93,7 +93,8 @@ def test_a_wrong_password_gets_no_token(alice):
     response = APIClient().post(
         "/api/v1/auth/token/", {"email": "alice@example.org", "password": "nope"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 401
+    assert "token" not in response.data
 
 
 # --- bulk sync -------------------------------------------------------------------

@@ -1,0 +1,149 @@
+"""A Celery worker killed with SIGKILL in the middle of a digest run: once a worker is
+back, every expected email arrives exactly once. And a task that kills its worker
+every time is redelivered a bounded number of times, then dropped.
+
+Real processes throughout: `celery worker --beat` on a private Redis, the test
+database, and a real SMTP server (aiosmtpd) that can hold a message unanswered,
+so the kill lands while the worker waits for the server's reply.
+"""
+
+import asyncio
+import re
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+
+from accounts.models import User
+from conftest import MailCatcher
+from cramptrack.celery import app
+from insights.delivery import LEASE
+from insights.models import DigestDelivery
+
+from .private_services import CeleryWorker, PrivateRedis, app_env, current_database_url, free_port, wait_until
+
+PEOPLE = 120  # three chunks of insights.tasks.DIGEST_CHUNK (50)
+HOLD_AT = 30  # the 31st message is held unanswered: the kill lands mid-chunk
+
+
+class HoldingCatcher(MailCatcher):
+    """Accepts HOLD_AT messages, then holds the next one without an answer until released.
+    The held message is then refused: its sender hung up before the server took it on."""
+
+    def __init__(self, port: int, hold_at: int):
+        super().__init__(port)
+        self.hold_at = hold_at
+        self.holding = False
+        self.released = False
+
+    async def handle_DATA(self, server, session, envelope):
+        if not self.released and len(self.messages) >= self.hold_at:
+            self.holding = True
+            while not self.released:
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 Sender went away"
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = PrivateRedis(tmp_path / "redis")
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def holding_smtp():
+    catcher = HoldingCatcher(free_port(), HOLD_AT)
+    catcher.start()
+    yield catcher
+    catcher.released = True
+    catcher.stop()
+
+
+def due_patients(count: int) -> set[str]:
+    now = timezone.now()
+    emails = set()
+    for n in range(count):
+        user = User.objects.create_user(email=f"p{n:03d}@example.org")  # no password: no hashing cost
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        user.profile.digest_next_at = now - timedelta(minutes=1)
+        user.profile.save()
+        emails.add(user.email)
+    return emails
+
+
+def test_a_worker_killed_mid_digest_run_loses_and_repeats_no_email(
+    transactional_db, private_redis, holding_smtp, tmp_path
+):
+    expected = due_patients(PEOPLE)
+    env = app_env(
+        current_database_url(),
+        private_redis.url(0),
+        CONN_MAX_AGE="0",
+        EMAIL_URL=f"smtp://127.0.0.1:{holding_smtp.port}",
+        DIGEST_TICK_SECONDS="1",
+        ANALYSIS_TICK_SECONDS="3600",
+        CELERY_VISIBILITY_TIMEOUT="5",  # a dead worker's unacknowledged task comes back after 5 s, not an hour
+    )
+    worker = CeleryWorker(env, tmp_path / "worker.log", beat=True)
+    try:
+        kill_and_restart(worker, holding_smtp, expected)
+    finally:
+        worker.kill()
+
+
+def kill_and_restart(worker, holding_smtp, expected):
+    worker.start(pool="prefork")
+    wait_until(lambda: holding_smtp.holding, 60, "the worker reaching the held message")
+    worker.kill()
+    [killed_task] = unfinished_tasks(worker.log_text())
+    holding_smtp.released = True
+    assert len(holding_smtp.messages) == HOLD_AT
+    in_flight = DigestDelivery.objects.filter(status=DigestDelivery.Status.SENDING)
+    assert in_flight.exists()  # claimed by the dead worker, neither sent nor free
+
+    # Ten minutes pass: the dead worker's lease on its claimed rows runs out.
+    in_flight.update(claimed_at=timezone.now() - LEASE - timedelta(minutes=1))
+    # Back without beat: only the broker's redelivery of the killed task can finish its chunk.
+    offset = worker.log_path.stat().st_size
+    worker.beat = False
+    worker.start(pool="prefork")
+    sent = DigestDelivery.objects.filter(status=DigestDelivery.Status.SENT)
+    wait_until(lambda: sent.count() == PEOPLE, 90, f"{PEOPLE} digests sent", interval=0.5)
+    time.sleep(3)  # any late duplicate (a redelivered task, another tick) would land now
+    worker.stop()
+    assert f"send_digests[{killed_task}] received" in worker.log_text(offset)  # redelivered, not lost
+
+    recipients = Counter(str(message["To"]) for message in holding_smtp.messages)
+    assert set(recipients) == expected
+    assert max(recipients.values()) == 1, [who for who, n in recipients.items() if n > 1]
+    assert DigestDelivery.objects.count() == PEOPLE
+
+
+def unfinished_tasks(log: str) -> set[str]:
+    received = set(re.findall(r"Task insights\.send_digests\[([0-9a-f-]+)\] received", log))
+    finished = set(re.findall(r"Task insights\.send_digests\[([0-9a-f-]+)\] succeeded", log))
+    return received - finished
+
+
+def test_a_task_that_kills_its_worker_every_time_is_dropped_after_the_redelivery_bound(
+    transactional_db, private_redis, tmp_path, settings
+):
+    marker = tmp_path / "poison-runs"
+    env = app_env(current_database_url(), private_redis.url(0), CONN_MAX_AGE="0", CELERY_MAX_REDELIVERIES="2")
+    worker = CeleryWorker(env, tmp_path / "worker.log", app_module="cramptrack.tests.poison_tasks")
+    worker.start(pool="prefork")
+    try:
+        with app.connection_for_write(private_redis.url(0)) as connection:
+            app.send_task("tests.poison", args=[str(marker)], connection=connection, queue="celery")
+        wait_until(lambda: "dropping tests.poison" in worker.log_text(), 60, "the poison task being dropped")
+        time.sleep(2)  # nothing runs it again
+    finally:
+        worker.stop()
+    assert Path(marker).read_text().count("run") == 1 + 2  # the first delivery and two redeliveries
