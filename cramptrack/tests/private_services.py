@@ -34,6 +34,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def started(process: subprocess.Popen, check, timeout: float, what: str) -> None:
+    """Wait for a process we just started to be ready; if it is not, stop it before failing."""
+    try:
+        wait_until(check, timeout, what)
+    except TimeoutError:
+        stop_process(process, signal.SIGKILL)
+        raise
+
+
 def wait_until(check, timeout: float, what: str, interval: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -184,7 +193,7 @@ class Gunicorn:
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        wait_until(self._answers, 30, f"gunicorn start (see {self.log_path})")
+        started(self.process, self._answers, 30, f"gunicorn start (see {self.log_path})")
 
     def _answers(self) -> bool:
         if self.process.poll() is not None:
@@ -221,7 +230,7 @@ class CeleryWorker:
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        wait_until(lambda: "ready." in self.log_text(offset), 60, f"worker start ({self.log_path})")
+        started(self.process, lambda: "ready." in self.log_text(offset), 60, f"worker start ({self.log_path})")
 
     def log_text(self, offset: int = 0) -> str:
         with self.log_path.open("rb") as log:

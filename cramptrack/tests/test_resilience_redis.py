@@ -70,10 +70,12 @@ def stack(transactional_db, private_redis, tmp_path):
     web = Gunicorn(env, tmp_path / "gunicorn.log")
     worker = CeleryWorker(env, tmp_path / "worker.log", beat=True)
     web.start()
-    worker.start()
-    yield web, worker
-    worker.stop()
-    web.stop()
+    try:
+        worker.start()
+        yield web, worker
+    finally:  # also when the worker never started
+        worker.stop()
+        web.stop()
 
 
 def session_headers(user) -> dict:
