@@ -121,7 +121,16 @@ def sources_from_uploads(files: Iterable[tuple[str, bytes]]) -> list[Source]:
 
 
 def _csv_source(name: str, text: str, errors: list[str]) -> Source | None:
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": the csv module reads \r, \n and \r\n line ends itself (a lone \r was a 500).
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _read_csv(name, reader, errors)
+    except csv.Error as error:
+        errors.append(f"{name} line {reader.line_num + 1}: not readable as CSV ({error}).")  # the line it failed on
+        return None
+
+
+def _read_csv(name: str, reader: csv.DictReader, errors: list[str]) -> Source | None:
     header = [column.strip() for column in (reader.fieldnames or [])]
     if not header:
         errors.append(f"{name} line 1: the file is empty.")

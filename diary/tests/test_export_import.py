@@ -165,6 +165,23 @@ def test_malformed_files_are_reported_with_line_numbers(alice, tmp_path, content
         call_command("import_diary", "--user", "alice@example.org", str(path))
 
 
+def test_a_spreadsheet_with_old_mac_line_ends_imports(alice, tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"date,stress\r2026-10-01,3\r2026-10-02,4\r")
+    call_command("import_diary", "--user", "alice@example.org", str(path))
+    assert sorted(CheckIn.objects.filter(user=alice).values_list("stress", flat=True)) == [3, 4]
+
+
+def test_an_unreadable_csv_upload_is_a_400_with_its_line(alice_api):
+    # A cell over the csv module's field limit (128 KiB) is something it cannot read.
+    upload = io.BytesIO(b"date,notes\n2026-10-01,ok\n2026-10-02," + b"x" * 140_000 + b"\n")
+    upload.name = "huge.csv"
+    response = alice_api.post("/api/v1/import/", {"files": [upload]}, format="multipart")
+    assert response.status_code == 400
+    assert any(m.startswith("huge.csv line 3: not readable as CSV") for m in response.data["errors"]), response.data
+    assert CheckIn.objects.count() == 0
+
+
 def test_import_for_an_unknown_user_or_missing_file_is_a_clear_error(alice, tmp_path):
     with pytest.raises(CommandError, match="No account"):
         call_command("import_diary", "--user", "nobody@example.org", "x.csv")
