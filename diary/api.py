@@ -20,6 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cramptrack.auth import TokenAuthentication
 from cramptrack.parsers import StrictJSONParser
 from cramptrack.ratelimit import allauth_retry_after, too_many
 
@@ -118,6 +119,8 @@ class IdempotentCreateMixin:
 class EpisodeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Cramp episodes. `id` is the client's uuid; list filters: since, until (nights), muscle, side."""
 
+    queryset = Episode.objects.none()  # the model, for the schema; get_queryset scopes every request
+
     def create_once(self, serializer):
         return create_episode(self.request.user, serializer.validated_data)
 
@@ -133,6 +136,8 @@ class EpisodeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 class MedicationViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Courses of medicines, supplements and therapies."""
 
+    queryset = MedicationCourse.objects.none()  # the model, for the schema; get_queryset scopes every request
+
     serializer_class = MedicationCourseSerializer
     filterset_class = MedicationFilter
     lookup_field = "uuid"
@@ -144,6 +149,8 @@ class MedicationViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
 class DoseChangeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Dose changes; `medication` must be one of your own courses."""
+
+    queryset = DoseChange.objects.none()  # the model, for the schema; get_queryset scopes every request
 
     serializer_class = StandaloneDoseChangeSerializer
     lookup_field = "uuid"
@@ -161,6 +168,8 @@ class CheckInViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
     """Check-ins, one per local date. POST, PUT and PATCH all upsert by date."""
+
+    queryset = CheckIn.objects.none()  # the model, for the schema; get_queryset scopes every request
 
     serializer_class = CheckInSerializer
     filterset_class = CheckInFilter
@@ -374,3 +383,5 @@ class TokenView(APIView):
 @extend_schema(request=None, responses={204: None})
 class TokenLogoutView(knox_views.LogoutView):
     """Revoke the token this request came with."""
+
+    authentication_classes = [TokenAuthentication]  # ours: one scheme in the schema, one query

@@ -57,6 +57,8 @@ class PatientOnly:
 class ShareListView(generics.ListAPIView):
     """Everyone you share your diary with, or invited to: status pending, active, expired or revoked."""
 
+    queryset = Grant.objects.none()  # the model, for the schema; get_queryset scopes every request
+
     serializer_class = ShareSerializer
 
     def get_queryset(self):
@@ -65,6 +67,8 @@ class ShareListView(generics.ListAPIView):
 
 class ShareDetailView(generics.RetrieveAPIView):
     """One of your shares."""
+
+    queryset = Grant.objects.none()  # the model, for the schema; get_queryset scopes every request
 
     serializer_class = ShareSerializer
     lookup_field = "uuid"
@@ -132,6 +136,8 @@ class RevokeView(APIView):
 
 class AccessLogView(generics.ListAPIView):
     """Every time a clinician read your diary: who, what and when, newest first. Filter: `share`."""
+
+    queryset = AccessLog.objects.none()  # the model, for the schema; get_queryset scopes every request
 
     serializer_class = AccessLogSerializer
 
@@ -220,6 +226,8 @@ class SharedListView(ClinicianView, generics.ListAPIView):
 class SharedEpisodesView(SharedListView):
     """The patient's cramp episodes (filters: since, until, muscle, side). Notes only if shared."""
 
+    queryset = Episode.objects.none()  # the model, for the schema; get_queryset scopes every request
+
     scope = "episodes_checkins"
     what = What.API_EPISODES
     serializer_class = SharedEpisodeSerializer
@@ -231,6 +239,8 @@ class SharedEpisodesView(SharedListView):
 
 class SharedCheckInsView(SharedListView):
     """The patient's morning check-ins (filters: since, until). Notes only if shared."""
+
+    queryset = CheckIn.objects.none()  # the model, for the schema; get_queryset scopes every request
 
     scope = "episodes_checkins"
     what = What.API_CHECKINS
@@ -244,6 +254,8 @@ class SharedCheckInsView(SharedListView):
 class SharedMedicationsView(SharedListView):
     """The patient's medication, supplement and therapy courses. Notes only if shared."""
 
+    queryset = MedicationCourse.objects.none()  # the model, for the schema; get_queryset scopes every request
+
     scope = "medications"
     what = What.API_MEDICATIONS
     serializer_class = SharedMedicationSerializer
@@ -255,6 +267,8 @@ class SharedMedicationsView(SharedListView):
 
 class SharedFindingsView(SharedListView):
     """The analysis' findings, most urgent first, with counts and 95% intervals."""
+
+    queryset = Finding.objects.none()  # the model, for the schema; get_queryset scopes every request
 
     scope = "insights"
     what = What.API_FINDINGS
