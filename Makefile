@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo test lint bench-api bench-pwa reliability reliability-quick clean
+.PHONY: run demo test lint bench-api bench-analysis bench-digest bench-pwa reliability reliability-quick clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,9 +47,21 @@ test: $(BIN)/.installed $(AXE)
 	SECRET_KEY=test-only-secret DEBUG=0 CELERY_TASK_ALWAYS_EAGER=0 \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## bench-api: episode create vs a bare INSERT view, bulk sync vs single creates (bench/README.md)
+bench-api: $(BIN)/.installed
+	$(BIN)/python bench/api_throughput.py
+
+## bench-analysis: 10,000 diaries through Celery vs a per-row loop and a SQL aggregate (bench/ANALYSIS.md)
+bench-analysis: $(BIN)/.installed
+	$(BIN)/python bench/analysis_throughput.py
+
+## bench-digest: 10,000 weekly emails vs a bare smtplib loop (bench/DIGEST.md)
+bench-digest: $(BIN)/.installed
+	$(BIN)/python bench/digest_throughput.py --celery
+
 ## bench-pwa: Lighthouse scores and first-load bytes of the log page (see bench/PWA.md)
 bench-pwa: $(BIN)/.installed
-	bench/lighthouse.sh
+	$(BIN)/python bench/lighthouse.py
 
 # The reliability battery's tools live in their own venv (locust's gevent must not patch the app).
 RELIABILITY_VENV := .venv-reliability
