@@ -10,6 +10,9 @@ Codes (SNOMED CT unless said otherwise):
   (hamstring, quadriceps: the text says which), 30021000 lower leg (shin).
 - Laterality 272741003 with 7771000 left, 24028007 right, 51440002 right and left.
 - Duration 103335007, in UCUM minutes.
+- A night the patient answered "no cramps" is an Observation of 449917004 with the value
+  373067005 |No| over that night (D 12:00 to D+1 12:00 local): an explicit negative. Nights
+  with no answer are left out, so a reader never mistakes a missing night for a cramp-free one.
 - Medication courses carry ATC class codes where the class maps to one.
 The red-flag checklist and onset context use a CrampTrack code system.
 """
@@ -21,7 +24,8 @@ from django.conf import settings
 from django.utils import timezone
 from fhir.resources.bundle import Bundle
 
-from diary.models import CHECKLIST_FIELDS, Episode, MedicationCourse
+from diary.localtime import night_bounds
+from diary.models import CHECKLIST_FIELDS, CheckIn, Episode, MedicationCourse
 
 from .models import Grant
 
@@ -33,6 +37,7 @@ CRAMPTRACK = "urn:cramptrack:codes"
 LEG_CRAMP = {"system": SNOMED, "code": "449917004", "display": "Leg cramp"}
 LATERALITY = {"system": SNOMED, "code": "272741003", "display": "Laterality"}
 DURATION = {"system": SNOMED, "code": "103335007", "display": "Duration"}
+NO = {"system": SNOMED, "code": "373067005", "display": "No"}
 
 BODY_SITES = {
     "calf": ("53840002", "Calf of leg"),
@@ -138,6 +143,21 @@ def episode_observation(episode: Episode, patient_ref: str, zone, with_notes: bo
     return resource
 
 
+def cramp_free_night(checkin: CheckIn, patient_ref: str, zone) -> dict:
+    start, end = night_bounds(checkin.date, zone)
+    return {
+        "resourceType": "Observation",
+        "id": str(checkin.uuid),
+        "identifier": [{"system": "urn:ietf:rfc:3986", "value": _urn(checkin.uuid)}],
+        "status": "final",
+        "code": {"coding": [LEG_CRAMP], "text": "Leg cramp"},
+        "subject": {"reference": patient_ref},
+        "performer": [{"reference": patient_ref}],
+        "effectivePeriod": {"start": start.isoformat(), "end": end.isoformat()},
+        "valueCodeableConcept": {"coding": [NO], "text": "No leg cramps that night"},
+    }
+
+
 def medication_statement(course: MedicationCourse, patient_ref: str, today: date, with_notes: bool) -> dict:
     concept: dict = {"text": course.name}
     if course.drug_class in ATC_CLASSES:
@@ -178,6 +198,8 @@ def bundle(grant: Grant, now: datetime | None = None) -> dict:
                     "resource": episode_observation(episode, patient_ref, zone, grant.notes),
                 }
             )
+        for checkin in CheckIn.objects.filter(user_id=grant.patient_id, no_cramps=True).order_by("date"):
+            entries.append({"fullUrl": _urn(checkin.uuid), "resource": cramp_free_night(checkin, patient_ref, zone)})
     if grant.medications:
         today = now.astimezone(zone).date()
         for course in MedicationCourse.objects.filter(user_id=grant.patient_id).order_by("started_on"):

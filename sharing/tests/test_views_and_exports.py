@@ -14,6 +14,7 @@ from fhir.resources.bundle import Bundle
 from pypdf import PdfReader
 
 from conftest import make_user
+from diary.models import CheckIn
 from sharing import fhir
 from sharing.models import AccessLog, Grant
 
@@ -165,8 +166,9 @@ def test_the_fhir_export_is_a_valid_r4_bundle(grant):
     kinds = [e["resource"]["resourceType"] for e in document["entry"]]
     assert kinds[0] == "Patient" and kinds.count("MedicationStatement") == 1
     observations = [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Observation"]
-    assert len(observations) == grant.patient.episodes.count()
-    first = observations[0]
+    cramps = [o for o in observations if "valueCodeableConcept" not in o]
+    assert len(cramps) == grant.patient.episodes.count()
+    first = cramps[0]
     assert first["code"]["coding"][0] == {
         "system": "http://snomed.info/sct",
         "code": "449917004",
@@ -182,6 +184,25 @@ def test_the_fhir_export_is_a_valid_r4_bundle(grant):
     assert statement["status"] == "active" and statement["medicationCodeableConcept"]["coding"][0]["code"] == "C10AA"
     patient = document["entry"][0]["resource"]
     assert patient["id"] == str(grant.uuid) and patient["identifier"][0]["value"] == str(grant.uuid)
+
+
+def test_the_fhir_export_states_cramp_free_nights_and_leaves_missing_ones_out(grant):
+    patient = grant.patient
+    answered_none = CheckIn.objects.filter(user=patient, no_cramps=True)
+    assert answered_none.exists() and CheckIn.objects.filter(user=patient).exclude(no_cramps=True).exists()
+    document = get(grant, "clinician-export-fhir").json()
+    nights = [
+        e["resource"]
+        for e in document["entry"]
+        if e["resource"]["resourceType"] == "Observation" and "valueCodeableConcept" in e["resource"]
+    ]
+    assert sorted(n["id"] for n in nights) == sorted(str(u) for u in answered_none.values_list("uuid", flat=True))
+    assert all(n["valueCodeableConcept"]["coding"][0]["code"] == "373067005" for n in nights)  # SNOMED "No"
+    night = answered_none.order_by("date").first()
+    stated = next(n for n in nights if n["id"] == str(night.uuid))
+    # The night of D runs from D 12:00 to D+1 12:00 on the patient's own clock.
+    assert stated["effectivePeriod"]["start"].startswith(f"{night.date.isoformat()}T12:00:00")
+    assert stated["effectivePeriod"]["end"].startswith(f"{(night.date + timedelta(days=1)).isoformat()}T12:00:00")
 
 
 @pytest.mark.parametrize(
@@ -220,7 +241,8 @@ def test_a_clinician_sees_times_in_the_patients_zone(dr):
     seed_diary(bob, nights=10)
     grant = make_grant(bob, dr)
     document = get(grant, "clinician-export-fhir").json()
-    times = [e["resource"]["effectiveDateTime"] for e in document["entry"][1:-1]]
+    observations = [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Observation"]
+    times = [o.get("effectiveDateTime") or o["effectivePeriod"]["start"] for o in observations]
     assert times and all(t.endswith(("-05:00", "-04:00")) for t in times)
     page = get(grant, "clinician-patient").content.decode()
     assert "America/New_York" in page
