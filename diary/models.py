@@ -29,6 +29,21 @@ def zero_to_ten():
     return [MinValueValidator(0), MaxValueValidator(10)]
 
 
+# The conditions on a profile (triggers.md 2A, 4.3), in the order the API, the analysis panel and
+# the clinician's dashboard use.
+CONDITION_FIELDS = (
+    "has_diabetes",
+    "has_thyroid_disease",
+    "has_pad",
+    "has_lumbar_stenosis_or_disc",
+    "has_liver_disease",
+    "has_kidney_disease",
+    "has_heart_failure",
+    "has_neurological_disease",
+    "on_fluid_restriction",
+)
+
+
 class Profile(models.Model):
     """Who the diary belongs to: time zone, the context the analysis needs, email choices."""
 

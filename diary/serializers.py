@@ -15,7 +15,16 @@ from rest_framework import serializers
 from cramptrack.json_types import StrictJSONTypes
 
 from .localtime import is_valid_zone, local_today, night_of
-from .models import CHECKIN_CONTEXT_FIELDS, CheckIn, DoseChange, Episode, MedicationCourse, Profile, touch_diary
+from .models import (
+    CHECKIN_CONTEXT_FIELDS,
+    CONDITION_FIELDS,
+    CheckIn,
+    DoseChange,
+    Episode,
+    MedicationCourse,
+    Profile,
+    touch_diary,
+)
 from .safe_text import guard_text_fields
 
 EARLIEST_DATE = timezone.datetime(1950, 1, 1).date()
@@ -278,15 +287,7 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
             "pregnant",
             "due_date",
             "postmenopausal",
-            "has_diabetes",
-            "has_thyroid_disease",
-            "has_pad",
-            "has_lumbar_stenosis_or_disc",
-            "has_liver_disease",
-            "has_kidney_disease",
-            "has_heart_failure",
-            "has_neurological_disease",
-            "on_fluid_restriction",
+            *CONDITION_FIELDS,
             "digest_enabled",
             "digest_weekday",
             "digest_hour",

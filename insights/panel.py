@@ -22,6 +22,7 @@ from django.utils import timezone
 from diary.models import (
     CHECKIN_CONTEXT_FIELDS,
     CHECKLIST_FIELDS,
+    CONDITION_FIELDS,
     CheckIn,
     DoseChange,
     Episode,
@@ -56,15 +57,7 @@ PROFILE_FIELDS = (
     "birth_year",
     "pregnant",
     "due_date",
-    "has_diabetes",
-    "has_thyroid_disease",
-    "has_pad",
-    "has_lumbar_stenosis_or_disc",
-    "has_liver_disease",
-    "has_kidney_disease",
-    "has_heart_failure",
-    "has_neurological_disease",
-    "on_fluid_restriction",
+    *CONDITION_FIELDS,
     "stretch_trial_started_on",
 )
 

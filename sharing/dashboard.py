@@ -7,6 +7,7 @@ whatever their number (insights.panel loads a chunk in a fixed number of queries
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from diary.models import CONDITION_FIELDS
 from insights.models import Finding
 from insights.panel import Panel, load_panels
 
@@ -85,17 +86,7 @@ def profile_facts(grant: Grant) -> dict:
     profile = grant.patient.profile
     conditions = [
         str(profile._meta.get_field(name).verbose_name).removeprefix("has ")
-        for name in (
-            "has_diabetes",
-            "has_thyroid_disease",
-            "has_pad",
-            "has_lumbar_stenosis_or_disc",
-            "has_liver_disease",
-            "has_kidney_disease",
-            "has_heart_failure",
-            "has_neurological_disease",
-            "on_fluid_restriction",
-        )
+        for name in CONDITION_FIELDS
         if getattr(profile, name)
     ]
     return {
