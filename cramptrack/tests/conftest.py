@@ -181,3 +181,14 @@ def screenshot(page, name: str) -> Path:
     path = folder / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of the test's own (the fault tests stop, empty and freeze it)."""
+    from .private_services import PrivateRedis
+
+    server = PrivateRedis(tmp_path / "redis")
+    server.start()
+    yield server
+    server.close()

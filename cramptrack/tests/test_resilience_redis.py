@@ -19,7 +19,7 @@ from knox.models import AuthToken
 from diary.models import Episode, Profile
 from insights.models import AnalysisState
 
-from .private_services import CeleryWorker, Gunicorn, PrivateRedis, app_env, current_database_url, wait_until
+from .private_services import CeleryWorker, Gunicorn, app_env, current_database_url, wait_until
 
 # Far above a healthy create (tens of ms) and far below a hang (gunicorn's 60 s timeout):
 # the bound proves that no request waits for Redis, not how fast it is (that is bench/).
@@ -53,14 +53,6 @@ def get_status(url: str) -> tuple[int, float]:
 def episode(minutes_ago: int) -> dict:
     started = datetime.now(UTC) - timedelta(minutes=minutes_ago)
     return {"id": str(uuid.uuid4()), "started_at": started.isoformat(), "muscle": "calf", "side": "left"}
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path / "redis")
-    server.start()
-    yield server
-    server.close()
 
 
 @pytest.fixture

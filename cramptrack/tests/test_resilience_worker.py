@@ -24,7 +24,7 @@ from cramptrack.celery import app
 from insights.delivery import LEASE
 from insights.models import DigestDelivery
 
-from .private_services import CeleryWorker, PrivateRedis, app_env, current_database_url, free_port, wait_until
+from .private_services import CeleryWorker, app_env, current_database_url, free_port, wait_until
 
 PEOPLE = 120  # three chunks of insights.tasks.DIGEST_CHUNK (50)
 HOLD_AT = 30  # the 31st message is held unanswered: the kill lands mid-chunk
@@ -47,14 +47,6 @@ class HoldingCatcher(MailCatcher):
                 await asyncio.sleep(0.05)
             return "451 4.3.0 Sender went away"
         return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path / "redis")
-    server.start()
-    yield server
-    server.close()
 
 
 @pytest.fixture
