@@ -9,13 +9,19 @@ from functools import lru_cache
 
 from django.utils.dateformat import format as date_format
 from django.utils.translation import get_language
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, pass_context, select_autoescape
+
+LANGUAGE = "date_language"  # a context variable: the active language, looked up once per render
 
 
-def date(value, format_string: str) -> str:
+@pass_context
+def date(context, value, format_string: str) -> str:
     """Django's |date, remembered: an email prints the same few dates thousands of times, and each
-    Django format goes through the translation machinery for every month and day name."""
-    return "" if value in (None, "") else _date(value, format_string, get_language())
+    Django format goes through the translation machinery for every month and day name. Asking for
+    the active language costs as much as the cached format, so a render may pass it in once."""
+    if value in (None, ""):
+        return ""
+    return _date(value, format_string, context.get(LANGUAGE) or get_language())
 
 
 @lru_cache(maxsize=4096)

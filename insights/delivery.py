@@ -13,6 +13,7 @@
 """
 
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
@@ -51,10 +52,35 @@ def eligible_profiles():
 
 
 def plan(now=None) -> list[int]:
-    """Create this tick's deliveries; return every delivery id that should be attempted now."""
+    """Create this tick's deliveries (up to DIGEST_PLAN_BATCH people); return every delivery id that
+    should be attempted now."""
     if not settings.DIGESTS_ENABLED:
         return []
     now = now or timezone.now()
+    _create_due(now)
+    return _waiting(now)
+
+
+def plan_all(now=None) -> Iterator[list[int]]:
+    """Everyone due, in transactions of DIGEST_PLAN_BATCH people: each batch's ids are yielded as soon
+    as it commits, so its emails can go out while the next batch is planned; each id once per call."""
+    if not settings.DIGESTS_ENABLED:
+        return
+    now = now or timezone.now()
+    seen: set[int] = set()
+    while True:
+        more = _create_due(now) == settings.DIGEST_PLAN_BATCH
+        ids = [delivery_id for delivery_id in _waiting(now) if delivery_id not in seen]
+        seen.update(ids)
+        if ids:
+            yield ids
+        if not more:
+            return
+
+
+def _create_due(now) -> int:
+    """One transaction: a delivery row for each due person and their next send time moved on a week;
+    returns how many people were due (at most DIGEST_PLAN_BATCH)."""
     with transaction.atomic():
         due = list(
             eligible_profiles()
@@ -79,6 +105,11 @@ def plan(now=None) -> list[int]:
                 " FROM unnest(%s::bigint[], %s::timestamptz[]) AS moved(id, next_at) WHERE diary_profile.id = moved.id",
                 [[p.pk for p in due], [p.digest_next_at for p in due]],
             )
+    return len(due)
+
+
+def _waiting(now) -> list[int]:
+    """New rows, retries whose backoff has passed, and claims whose worker died (the lease expired)."""
     waiting = DigestDelivery.objects.filter(attempts__lt=MAX_ATTEMPTS).filter(
         Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__lte=now)
         | Q(status=Status.SENDING, claimed_at__lt=now - LEASE)

@@ -13,12 +13,14 @@ token is refused.
 
 import secrets
 from email import charset as email_charset
+from email import generator as email_generator
 from email import policy as email_policy
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.utils import formatdate
 from functools import lru_cache
+from io import BytesIO
 
 from django.conf import settings
 from django.core import signing
@@ -26,6 +28,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import MIMEMixin
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language
+
+from cramptrack import jinja_env
 
 from .digest import Digest, links
 
@@ -62,6 +67,7 @@ def digest_message(user, digest: Digest, delivery_id: int) -> "DigestEmail":
         "unsubscribe_url": unsubscribe_url(user.pk, token),
         "preferences_url": preferences_url(user.pk, token),
         "site_name": settings.SITE_NAME,
+        jinja_env.LANGUAGE: get_language(),  # for the 20 dates of an email
     }
     subject = " ".join(render_to_string("emails/digest-subject.txt", context, using="jinja2").split())
     message = DigestEmail(
@@ -108,8 +114,22 @@ def encoded_subject(subject: str) -> str:
     return subject if subject.isascii() else Header(subject, UTF8_B, header_name="Subject").encode()
 
 
+class _Generator(email_generator.BytesGenerator):
+    """The stdlib generator writes a body line by line, two writes and two encodes per line; the
+    same bytes in one write (each line ending as linesep, exactly as the stdlib splits them)."""
+
+    def _write_lines(self, lines):
+        if lines:
+            self.write(self._NL.join(email_generator.NLCRE.split(lines)))
+
+
 class _Multipart(MIMEMixin, MIMEMultipart):
     """multipart/alternative with Django's as_bytes(linesep=...), which the SMTP backend calls."""
+
+    def as_bytes(self, unixfrom=False, linesep="\n"):
+        fp = BytesIO()
+        _Generator(fp, mangle_from_=False).flatten(self, unixfrom=unixfrom, linesep=linesep)
+        return fp.getvalue()
 
 
 class DigestEmail(EmailMultiAlternatives):

@@ -27,11 +27,14 @@ DIGEST_CHUNK = 50
 
 @shared_task(name="insights.plan_digests")
 def plan_digests() -> int:
-    """Beat tick: create this week's deliveries and queue every one waiting for a (re)try, in chunks."""
-    ids = delivery.plan()
-    for start in range(0, len(ids), DIGEST_CHUNK):
-        send_digests.delay(ids[start : start + DIGEST_CHUNK])
-    return len(ids)
+    """Beat tick: create this week's deliveries for everyone due and queue every one waiting for a
+    (re)try, in chunks; each planning transaction's chunks are queued as soon as it commits."""
+    queued = 0
+    for ids in delivery.plan_all():
+        for start in range(0, len(ids), DIGEST_CHUNK):
+            send_digests.delay(ids[start : start + DIGEST_CHUNK])
+        queued += len(ids)
+    return queued
 
 
 @shared_task(name="insights.send_digests", acks_late=True)

@@ -86,6 +86,20 @@ def test_two_beats_and_a_redelivered_task_still_send_once(smtp_server):
     assert len(smtp_server.messages) == 1
 
 
+def test_one_tick_plans_everyone_due_in_bounded_transactions(smtp_server, settings):
+    settings.DIGEST_PLAN_BATCH = 2
+    emails = [f"p{i}@example.org" for i in range(5)]
+    for email in emails:
+        patient(email)
+    batches = list(delivery.plan_all(now=MONDAY_0800_LONDON))
+    assert [len(ids) for ids in batches] == [2, 2, 1]  # each batch queued as it commits, each id once
+    outcomes = [delivery.send(i, now=MONDAY_0800_LONDON) for ids in batches for i in ids]
+    assert outcomes == ["sent"] * 5
+    assert sorted(m["To"] for m in smtp_server.messages) == emails
+    assert list(delivery.plan_all(now=MONDAY_0800_LONDON)) == []
+    assert DigestDelivery.objects.count() == 5
+
+
 def test_a_non_utc_user_gets_it_at_local_0800(smtp_server):
     patient("kenji@example.org", zone="Asia/Tokyo", after=datetime(2026, 11, 8, 23, 0, tzinfo=UTC))
     assert run_tick(datetime(2026, 11, 8, 22, 59, tzinfo=UTC)) == []  # 07:59 Monday in Tokyo
@@ -410,3 +424,20 @@ def test_an_over_long_line_is_sent_quoted_printable_and_arrives_whole(smtp_serve
     assert plain["Content-Transfer-Encoding"] == "quoted-printable"  # RFC 5321 allows 998 octets a line
     assert long_message in plain.get_content()
     assert str(message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.parametrize("linesep", ["\r\n", "\n"])
+def test_the_fast_mime_writer_gives_the_stdlib_generators_bytes(linesep):
+    from email.generator import BytesGenerator
+    from io import BytesIO
+
+    from insights.emails import DigestEmail
+
+    text = "Your week – 3 cramps\n\nMon  ## 2\r\nTue  no cramps\rWed\n.\nend without a newline"
+    message = DigestEmail(subject="Your cramp week: 3 cramps (2 Nov – 8 Nov)", body=text, to=["a@example.org"])
+    message.attach_alternative("<p>Ünïcode</p>\n<p>two</p>\n", "text/html")
+    mime = message.message()
+    stdlib = BytesIO()
+    BytesGenerator(stdlib, mangle_from_=False).flatten(mime, linesep=linesep)
+    assert mime.as_bytes(linesep=linesep) == stdlib.getvalue()
+    assert "Ünïcode".encode() in stdlib.getvalue() and b"end without a newline" in stdlib.getvalue()
