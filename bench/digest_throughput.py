@@ -415,7 +415,8 @@ def ensure_email_routes() -> bool:
 
 
 def worker_main() -> None:
-    """`celery -A cramptrack worker --concurrency 2`, after the same URL check as the driver (prefork inherits it)."""
+    """`celery -A cramptrack worker` as the Procfile runs it (CELERY_WORKER_CONCURRENCY processes), after the
+    same URL check as the driver (prefork inherits it)."""
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -426,8 +427,6 @@ def worker_main() -> None:
     app.worker_main(
         [
             "worker",
-            "--concurrency",
-            os.environ.get("BENCH_DIGEST_CONCURRENCY", "2"),
             "--loglevel",
             "WARNING",
             "--without-gossip",
@@ -800,6 +799,12 @@ def bench_backends() -> list[int]:
         return [row[0] for row in rows]
 
 
+def process_memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+    return int(fields["Rss"].split()[0]) / 1024, int(fields["Pss"].split()[0]) / 1024
+
+
 def sent_since(conn, since: datetime) -> int:
     sql = "SELECT count(*) FROM insights_digestdelivery WHERE status = 'sent' AND sent_at >= %s"
     return conn.execute(sql, (since,)).fetchone()[0]
@@ -822,11 +827,11 @@ def run_celery(sink: Sink, people: int, log_path: Path) -> dict:
         while not app.control.ping(timeout=0.5):
             if worker.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"celery worker did not start; see {log_path}")
-        for _ in range(4):  # warm both pool processes: imports, DB connection; id 0 is never claimable
+        procs = worker_tree(worker.pid)  # the main process and its pool
+        for _ in range(3 * len(procs)):  # warm the pool processes: imports, DB connection; id 0 is never claimable
             tasks.send_digests.delay([0])
         time.sleep(2)
         sink.take()
-        procs = worker_tree(worker.pid)
         backends = bench_backends()
         cpu0 = {pid: process_cpu(pid) for pid in procs + backends}
         poll = psycopg.connect(DATABASE_URL, autocommit=True)
@@ -847,6 +852,7 @@ def run_celery(sink: Sink, people: int, log_path: Path) -> dict:
                     raise RuntimeError(f"celery path incomplete; see {log_path}")
                 time.sleep(0.02)
         cpu1 = {pid: process_cpu(pid) for pid in cpu0}
+        memory = {pid: process_memory_mb(pid) for pid in procs}
         driver_cpu = time.process_time() - driver0
         poll.close()
         send_records, _, sink_send_cpu = sink.take()
@@ -888,7 +894,11 @@ def run_celery(sink: Sink, people: int, log_path: Path) -> dict:
         records = send_records + records
         return {
             "smtp_sessions_incl_redelivery": sessions + sink.sessions,
-            "workers": 2,
+            "workers": len(procs) - 1,
+            "worker_memory_mb": {  # PSS: shared pages counted once across the main process and its pool
+                "pss_total": round(sum(pss for _, pss in memory.values())),
+                "rss_per_pool_process": round(max(rss for rss, _ in list(memory.values())[1:])),
+            },
             "connection": "one per task of DIGEST_CHUNK ids (send_batch opens and closes it)",
             "ticks": ticks,
             "elapsed_s": round(elapsed, 3),

@@ -79,7 +79,7 @@ def build_digests(wanted: list[tuple[int, date]], last_tips: dict[int, str]) -> 
     users = {user_id for user_id, _ in wanted}
     first = min(week for _, week in wanted) - timedelta(days=7 * WEEKS_BEFORE)
     last = max(week for _, week in wanted) + timedelta(days=6)
-    diary = _diary_rows(users, first, last)
+    diary = _diary_rows(users, first, last, min(week for _, week in wanted))
     findings: dict[int, list[Finding]] = {user_id: [] for user_id in users}
     for finding in Finding.objects.filter(user_id__in=users).order_by("user_id", "rank"):
         findings[finding.user_id].append(finding)
@@ -144,8 +144,9 @@ def _nudge(week: Week, findings: list[Finding]) -> str:
     )
 
 
-def _diary_rows(users: set[int], first: date, last: date) -> dict:
-    """Cramps per night, check-in answers and episode details for a batch of people."""
+def _diary_rows(users: set[int], first: date, last: date, covered_from: date) -> dict:
+    """Cramps per night and check-in answers for a batch of people, and episode details for the
+    covered weeks only (the four weeks before are shown as counts)."""
     per_night: dict = {}
     episodes = Episode.objects.filter(user_id__in=users, night__range=(first, last))
     for user_id, night, n in (
@@ -159,7 +160,8 @@ def _diary_rows(users: set[int], first: date, last: date) -> dict:
         ).values_list("user_id", "date", "no_cramps")
     }
     details: dict = {}
-    for user_id, night, severity, duration in episodes.values_list("user_id", "night", "severity", "duration_minutes"):
+    covered = episodes.filter(night__gte=covered_from)
+    for user_id, night, severity, duration in covered.values_list("user_id", "night", "severity", "duration_minutes"):
         details.setdefault(user_id, []).append((night, severity, duration))
     return {"per_night": per_night, "answered": answered, "details": details}
 
