@@ -15,7 +15,7 @@ import contextlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPSenderRefused
+from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPSenderRefused, quoteaddr
 
 from django.conf import settings
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
@@ -44,6 +44,16 @@ def envelope_address(address: str, encoding: str) -> str:
 @lru_cache(maxsize=64)  # the sender: one address for every email
 def _sanitized(address: str, encoding: str) -> str:
     return sanitize_address(address, encoding)
+
+
+def smtp_path(address: str) -> str:
+    """smtplib's quoteaddr (`<local@domain>`) without parsing a plain address again, per email."""
+    return f"<{address}>" if PLAIN_ADDRESS.fullmatch(address) else _quoted(address)
+
+
+@lru_cache(maxsize=64)  # the sender, formatted with its name: one address for every email
+def _quoted(address: str) -> str:
+    return quoteaddr(address)
 
 
 class Wire:
@@ -76,12 +86,13 @@ class Wire:
         self.open()
         smtp = self.backend.connection
         smtp.ehlo_or_helo_if_needed()
-        options = [f"size={len(envelope.raw)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
-        code, reply = smtp.mail(envelope.sender, options)
+        # smtplib's mail() and rcpt() send these same lines, after parsing each address again.
+        size = f" size={len(envelope.raw)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+        code, reply = smtp.docmd("mail", f"FROM:{smtp_path(envelope.sender)}{size}")
         if code != 250:
             raise SMTPSenderRefused(code, reply, envelope.sender)
         for recipient in envelope.recipients:
-            code, reply = smtp.rcpt(recipient)
+            code, reply = smtp.docmd("rcpt", f"TO:{smtp_path(recipient)}")
             if code not in (250, 251):
                 raise SMTPRecipientsRefused({recipient: (code, reply)})
         code, reply = smtp.docmd("data")

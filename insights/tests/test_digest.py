@@ -427,17 +427,39 @@ def test_an_over_long_line_is_sent_quoted_printable_and_arrives_whole(smtp_serve
 
 
 @pytest.mark.parametrize("linesep", ["\r\n", "\n"])
-def test_the_fast_mime_writer_gives_the_stdlib_generators_bytes(linesep):
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("Your week – 3 cramps\n\nMon  ## 2\r\nTue  no cramps\rWed\n.\nend without a newline", "<p>Ünïcode</p>\n"),
+        ("ASCII only\n\nFrom here on\n", "<p>one</p>\r\n<p>two</p>"),
+    ],
+)
+def test_the_fast_mime_writer_gives_the_stdlib_generators_bytes(linesep, text, html):
     from email.generator import BytesGenerator
     from io import BytesIO
 
     from insights.emails import DigestEmail
 
-    text = "Your week – 3 cramps\n\nMon  ## 2\r\nTue  no cramps\rWed\n.\nend without a newline"
-    message = DigestEmail(subject="Your cramp week: 3 cramps (2 Nov – 8 Nov)", body=text, to=["a@example.org"])
-    message.attach_alternative("<p>Ünïcode</p>\n<p>two</p>\n", "text/html")
+    message = DigestEmail(
+        subject="Your cramp week: 3 cramps (2 Nov – 8 Nov)",
+        body=text,
+        to=["a@example.org"],
+        headers={"List-Unsubscribe": "<https://x.example/email/unsubscribe/abc:def/>", "Auto-Submitted": "auto"},
+    )
+    message.attach_alternative(html, "text/html")
     mime = message.message()
     stdlib = BytesIO()
     BytesGenerator(stdlib, mangle_from_=False).flatten(mime, linesep=linesep)
     assert mime.as_bytes(linesep=linesep) == stdlib.getvalue()
-    assert "Ünïcode".encode() in stdlib.getvalue() and b"end without a newline" in stdlib.getvalue()
+    assert html.split("<p>")[1].split("<")[0].encode() in stdlib.getvalue()
+
+
+@pytest.mark.parametrize(
+    "address", ["a@example.org", "a..b@x.y", ".a@x", "a'b+c@x", "!#$%&*/=?^_`{|}~-@x", '"q r"@x', "Name <a@b.c>"]
+)
+def test_the_envelope_addresses_are_what_smtplib_would_send(address):
+    from smtplib import quoteaddr
+
+    from insights.wire import smtp_path
+
+    assert smtp_path(address) == quoteaddr(address)
