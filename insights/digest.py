@@ -9,7 +9,7 @@ is never the one sent the week before; and a nudge when data is thin.
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from statistics import median
 
 from django.conf import settings
@@ -167,7 +167,7 @@ def _diary_rows(users: set[int], first: date, last: date, covered_from: date) ->
 
 
 def _weeks(diary: dict, user_id: int, week_start: date) -> list[Week]:
-    """The covered week (last) and the four before it."""
+    """The covered week (last) and the four before it; only the covered week lists its nights."""
     per_night, answered = diary["per_night"], diary["answered"]
     week_end = week_start + timedelta(days=6)
     details = [
@@ -176,30 +176,35 @@ def _weeks(diary: dict, user_id: int, week_start: date) -> list[Week]:
         if week_start <= night <= week_end
     ]
     weeks = []
-    for w in range(WEEKS_BEFORE, -1, -1):
-        start = week_start - timedelta(days=7 * w)
-        nights = []
-        for day in (start + timedelta(days=d) for d in range(7)):
-            if (user_id, day) in per_night:
-                nights.append(Night(day, per_night[(user_id, day)]))
-            elif (user_id, day) in answered:
-                nights.append(Night(day, 0 if answered[(user_id, day)] else 1))
-            else:
-                nights.append(Night(day, None))
-        weeks.append(_week(nights, details if w == 0 else []))
+    for index, days in enumerate(_days(week_start)):
+        counts = []
+        for day in days:
+            cramps = per_night.get((user_id, day))
+            if cramps is None and (user_id, day) in answered:
+                cramps = 0 if answered[(user_id, day)] else 1
+            counts.append(cramps)  # None: no check-in answer and no episode
+        weeks.append(_week(counts, details if index == WEEKS_BEFORE else []))
+    weeks[-1].nights = [Night(day, cramps) for day, cramps in zip(days, counts, strict=True)]
     return weeks
 
 
-def _week(nights: list[Night], details: list[tuple]) -> Week:
-    counts = [n.cramps for n in nights if n.cramps is not None]
+@lru_cache(maxsize=64)
+def _days(week_start: date) -> tuple[tuple[date, ...], ...]:
+    """The days of the four weeks before the covered one and of the covered week, oldest first."""
+    first = week_start - timedelta(days=7 * WEEKS_BEFORE)
+    return tuple(tuple(first + timedelta(days=7 * w + d) for d in range(7)) for w in range(WEEKS_BEFORE + 1))
+
+
+def _week(counts: list[int | None], details: list[tuple]) -> Week:
+    logged = [c for c in counts if c is not None]
     severities = [s for s, _ in details if s is not None]
     durations = [float(d) for _, d in details if d is not None]
     return Week(
-        nights=nights,
-        cramps=sum(counts),
-        cramp_nights=sum(1 for c in counts if c > 0),
-        cramp_free_nights=sum(1 for c in counts if c == 0),
-        missing_nights=sum(1 for n in nights if n.cramps is None),
+        nights=[],
+        cramps=sum(logged),
+        cramp_nights=sum(1 for c in logged if c > 0),
+        cramp_free_nights=logged.count(0),
+        missing_nights=len(counts) - len(logged),
         median_severity=round(median(severities), 1) if severities else None,
         median_duration=round(median(durations), 1) if durations else None,
     )
