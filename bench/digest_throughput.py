@@ -851,6 +851,9 @@ def run_celery(sink: Sink, people: int, log_path: Path) -> dict:
                 if worker.poll() is not None or time.perf_counter() - started > CELERY_TIMEOUT:
                     raise RuntimeError(f"celery path incomplete; see {log_path}")
                 time.sleep(0.02)
+        # Backends opened during the run (a pool process's first connection) count from zero; the poll's is not ours.
+        backends = [pid for pid in {*backends, *bench_backends()} if pid != poll.info.backend_pid]
+        cpu0.update({pid: 0.0 for pid in backends if pid not in cpu0})
         cpu1 = {pid: process_cpu(pid) for pid in cpu0}
         memory = {pid: process_memory_mb(pid) for pid in procs}
         driver_cpu = time.process_time() - driver0
@@ -935,7 +938,12 @@ def run_celery(sink: Sink, people: int, log_path: Path) -> dict:
 def print_table(result: dict) -> None:
     base, django = result["baseline_persistent"], result["django"]
     rows = [
-        ("bare smtplib, 1 connection (best of 2)", f"{base['per_s']:.0f} msg/s", base["p50_ms"], base["p99_ms"]),
+        (
+            f"bare smtplib, 1 connection (best of {len(result['baseline_runs'])})",
+            f"{base['per_s']:.0f} msg/s",
+            base["p50_ms"],
+            base["p99_ms"],
+        ),
         *[
             (f"  run {i + 1}", f"{run['per_s']:.0f} msg/s", run["p50_ms"], run["p99_ms"])
             for i, run in enumerate(result["baseline_runs"])
@@ -958,7 +966,7 @@ def print_table(result: dict) -> None:
         celery = result["celery"]
         rows.append(
             (
-                "CrampTrack via Celery, 2 workers (claim->sent)",
+                f"CrampTrack via Celery, {celery['workers']} processes (claim->sent)",
                 f"{celery['per_s']:.0f} digest/s",
                 celery["claim_to_sent_p50_ms"],
                 celery["claim_to_sent_p99_ms"],
@@ -971,7 +979,11 @@ def print_table(result: dict) -> None:
     load = max(result["load_average_at_start"][0], result["load_average_at_end"][0])
     if load > os.cpu_count():
         print(f"\nNOTE: load average up to {load:.1f} on {os.cpu_count()} CPUs: other work shared the machine.")
-    print(f"\nratio digests/s / smtplib msgs/s = {result['ratio']:.3f} (target >= {TARGET_RATIO}) {verdict}")
+    path = "Celery (production)" if result.get("celery") else "in-process"
+    print(
+        f"\nratio digests/s / smtplib msgs/s, {path} = {result['ratio']:.3f} (target >= {TARGET_RATIO}) {verdict}; "
+        f"in-process {result['ratio_in_process']:.3f}"
+    )
     sink = django["sink"]
     print(
         f"sink received {sink['received']}/{sink['expected']}, unique recipients {sink['unique_recipients']}, "
@@ -1006,6 +1018,10 @@ def print_table(result: dict) -> None:
             f"duplicates {celery['sink']['duplicates_by_recipient_week']}, statuses {celery['statuses']}, "
             f"second tick queued {celery['second_tick_queued']}, {celery['redelivered_ids']} ids redelivered in tasks, "
             f"{celery['smtp_sessions_incl_redelivery']} SMTP sessions"
+        )
+        print(
+            f"celery CPU ms per digest: {celery['cpu_ms_per_digest']}; worker memory {celery['worker_memory_mb']} MB; "
+            f"planning {celery['plan_s']} s"
         )
 
 
@@ -1069,34 +1085,40 @@ def main() -> None:
         runs.append(run_baseline(sink, messages))
         print(f"baseline 2: {runs[1]['per_s']} msg/s", flush=True)
         result["baseline_per_message"] = run_baseline(sink, messages, persistent=False)
-        result["baseline_runs"] = runs
-        result["baseline_persistent"] = max(runs, key=lambda run: run["per_s"])
         result["django"] = django_result
-        result["ratio"] = round(django_result["per_s"] / result["baseline_persistent"]["per_s"], 3)
-        cpu_base = sum(result["baseline_persistent"]["cpu_ms_per_message"].values())
-        cpu_django = sum(django_result["cpu_ms_per_digest"].values())
-        result["cpu_ratio"] = round(cpu_base / cpu_django, 3)  # the rate ratio on an otherwise idle machine
-        sink_ok = django_result["sink"]
-        result["duplicates"] = sink_ok["duplicates_by_recipient_week"] + sink_ok["duplicate_message_ids"]
-        result["pass"] = bool(
-            result["ratio"] >= TARGET_RATIO
-            and result["duplicates"] == 0
-            and sink_ok["received"] == people
-            and django_result["statuses"] == {"sent": people}
-            and result["exactly_once"]["new_messages"] == 0
-        )
         if args.profile:
             reset_deliveries()
             result["profile"] = profile_pass(sink, people)
         if args.celery:
             reset_deliveries()
             result["celery"] = run_celery(sink, people, RESULTS_DIR / "digest-worker.log")
-            result["celery"]["ratio_vs_persistent"] = round(
-                result["celery"]["per_s"] / result["baseline_persistent"]["per_s"], 3
+            print(f"celery: {result['celery']['per_s']} digest/s", flush=True)
+            runs.append(run_baseline(sink, messages))  # the bare loop once more, after the Celery path
+            print(f"baseline 3: {runs[2]['per_s']} msg/s", flush=True)
+        result["baseline_runs"] = runs
+        result["baseline_persistent"] = base = max(runs, key=lambda run: run["per_s"])  # the conservative choice
+        result["ratio_in_process"] = round(django_result["per_s"] / base["per_s"], 3)
+        cpu_base = sum(base["cpu_ms_per_message"].values())
+        cpu_django = sum(django_result["cpu_ms_per_digest"].values())
+        result["cpu_ratio"] = round(cpu_base / cpu_django, 3)  # the rate ratio on an otherwise idle machine
+        sink_ok = django_result["sink"]
+        result["duplicates"] = sink_ok["duplicates_by_recipient_week"] + sink_ok["duplicate_message_ids"]
+        checks = [
+            sink_ok["received"] == people,
+            django_result["statuses"] == {"sent": people},
+            result["exactly_once"]["new_messages"] == 0,
+        ]
+        # The budget's figure is the production path (Celery) when it ran, else the in-process one.
+        result["ratio"] = result["ratio_in_process"]
+        if args.celery:
+            celery = result["celery"]
+            celery["ratio_vs_persistent"] = result["ratio"] = round(celery["per_s"] / base["per_s"], 3)
+            celery["ratio_vs_per_message"] = round(celery["per_s"] / result["baseline_per_message"]["per_s"], 3)
+            result["duplicates"] += (
+                celery["sink"]["duplicates_by_recipient_week"] + celery["sink"]["duplicate_message_ids"]
             )
-            result["celery"]["ratio_vs_per_message"] = round(
-                result["celery"]["per_s"] / result["baseline_per_message"]["per_s"], 3
-            )
+            checks += [celery["sink"]["received"] == people, celery["statuses"] == {"sent": people}]
+        result["pass"] = bool(result["ratio"] >= TARGET_RATIO and result["duplicates"] == 0 and all(checks))
         result["load_average_at_end"] = os.getloadavg()
         print_table(result)
         out = RESULTS_DIR / "digest.json"

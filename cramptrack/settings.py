@@ -164,6 +164,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task unless this is
+# set; a task then keeps its connection like a request does (CONN_MAX_AGE, CONN_HEALTH_CHECKS), through
+# the handlers in cramptrack/celery.py. The fixup still closes them every DB_REUSE_MAX tasks.
+CELERY_DB_REUSE_MAX = 1000
 # Worker processes (prefork) when `celery worker` is not given --concurrency. More than the cores:
 # a weekly-email task spends most of its time waiting on SMTP and PostgreSQL round trips
 # (bench/DIGEST.md); each process holds one database connection.
