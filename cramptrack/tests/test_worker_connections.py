@@ -29,3 +29,19 @@ def test_consecutive_tasks_share_one_database_connection():
             time.sleep(0.05)
     assert len(BACKENDS) == 3
     assert len(set(BACKENDS)) == 1  # Celery's default would be a new backend per task
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_killed_between_tasks_is_replaced_before_the_next_task_uses_it():
+    BACKENDS.clear()
+    with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10):
+        backend_pid.delay()
+        deadline = time.monotonic() + 20
+        while not BACKENDS and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with connection.cursor() as cursor:  # as a PostgreSQL restart would
+            cursor.execute("SELECT pg_terminate_backend(%s)", [BACKENDS[0]])
+        backend_pid.delay()
+        while len(BACKENDS) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(BACKENDS) == 2 and BACKENDS[1] != BACKENDS[0]  # the health check reconnected; the task ran
