@@ -168,10 +168,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # set; a task then keeps its connection like a request does (CONN_MAX_AGE, CONN_HEALTH_CHECKS), through
 # the handlers in cramptrack/celery.py. The fixup still closes them every DB_REUSE_MAX tasks.
 CELERY_DB_REUSE_MAX = 1000
-# Worker processes (prefork) when `celery worker` is not given --concurrency. More than the cores:
-# a weekly-email task spends most of its time waiting on SMTP and PostgreSQL round trips
-# (bench/DIGEST.md); each process holds one database connection.
-CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=4)
+# Worker processes (prefork) when `celery worker` is not given --concurrency. 2 fill 2 cores with an
+# SMTP server on the same host (4 were no faster, bench/DIGEST.md); with a relay across a network a
+# weekly-email task mostly waits on round trips, and more processes send more. One DB connection each.
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
