@@ -164,8 +164,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Pool processes per worker (what `celery worker` runs without --concurrency).
+# Pool processes per worker: what the Procfile's and docker-compose.yml's `celery worker` runs, and what
+# bench/analysis_throughput.py measures. More did not pay on 2 cores (bench/ANALYSIS.md).
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
+# Celery's Django fixup closes every database connection before and after each task unless this is set,
+# and then every this many tasks; cramptrack.celery applies CONN_MAX_AGE instead, as for web requests.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
