@@ -3,7 +3,7 @@
     .venv/bin/python bench/analysis_throughput.py [--diaries 10000] [--quick] [--keep-db] [--shared-redis]
 
 In a fresh PostgreSQL database the script generates N/10 one-year diaries in
-bulk SQL, analyses them all through a real Celery worker (2 processes) fed by
+bulk SQL, analyses them all through a real Celery worker (production's pool size) fed by
 the planner `insights.tasks.plan_analysis`, then adds diaries up to N,
 analyses all N, and the first N/10 once more on the full database: diaries/s,
 CPU and peak memory, and the per-diary cost ratio (linear => 1.0). On the same rows, in the same run, it times two
@@ -381,7 +381,7 @@ class BackendCpu:
 
 
 class Worker:
-    """A real `celery worker` (prefork, 2 processes) on the bench database and Redis db 13."""
+    """A real `celery worker` (prefork, WORKER_CONCURRENCY processes) on the bench database and Redis db 13."""
 
     def __init__(self, log: Path):
         cmd = [str(BIN / "celery"), "-A", "cramptrack", "worker"]
