@@ -3,7 +3,7 @@
     .venv/bin/python bench/analysis_throughput.py [--diaries 10000] [--quick] [--keep-db] [--shared-redis]
 
 In a fresh PostgreSQL database the script generates N/10 one-year diaries in
-bulk SQL, analyses them all through a real Celery worker (2 processes) fed by
+bulk SQL, analyses them all through a real Celery worker (production's pool size) fed by
 the planner `insights.tasks.plan_analysis`, then adds diaries up to N,
 analyses all N, and the first N/10 once more on the full database: diaries/s,
 CPU and peak memory, and the per-diary cost ratio (linear => 1.0). On the same rows, in the same run, it times two
@@ -52,7 +52,7 @@ ENV = {
 # A private queue, in case of --shared-redis: other test runs start throwaway workers on
 # the default "celery" queue of the same Redis db (seen on db 13), which would take our chunks.
 QUEUE = "bench-analysis"
-WORKER_CONCURRENCY = 2
+WORKER_CONCURRENCY = 0  # pool processes: production's setting (CELERY_WORKER_CONCURRENCY) unless --concurrency
 NIGHTS = 365
 CHECKIN_SHARE = 0.9  # ~330 check-ins a year
 LOOP_SAMPLE = 200
@@ -104,6 +104,9 @@ FROM (
 ) n
 """
 
+# Rows are written night by night, in random user order within a night, as a live diary table fills:
+# a diary's check-ins and episodes each lie on a page of their own, shared with other diaries' rows
+# but not with its chunk's (the planner's chunks are diaries in the order they changed, not by id).
 CHECKINS_SQL = """
 INSERT INTO diary_checkin (uuid, user_id, date, no_cramps, bedtime, wake_time, exercise_minutes, fluids_cups,
                            feet_cold, hours_sitting, stress, sleep_disturbance, notes, created_at, updated_at)
@@ -119,6 +122,7 @@ SELECT gen_random_uuid(), user_id, night,
        floor(random() * 11)::int,
        '', now(), now()
 FROM bench_nights WHERE checked_in
+ORDER BY night, random()
 """
 
 # Local 22:30 to 06:30, so that `night` agrees with diary.localtime.night_of.
@@ -141,6 +145,7 @@ SELECT gen_random_uuid(), n.user_id,
        '', now(), now()
 FROM bench_nights n CROSS JOIN LATERAL generate_series(1, n.cramps) k
 WHERE n.cramps > 0
+ORDER BY n.night, random()
 """
 
 
@@ -376,7 +381,7 @@ class BackendCpu:
 
 
 class Worker:
-    """A real `celery worker` (prefork, 2 processes) on the bench database and Redis db 13."""
+    """A real `celery worker` (prefork, WORKER_CONCURRENCY processes) on the bench database and Redis db 13."""
 
     def __init__(self, log: Path):
         cmd = [str(BIN / "celery"), "-A", "cramptrack", "worker"]
@@ -610,12 +615,15 @@ def baselines(sample: list[int]) -> dict:
 # --- Driver ------------------------------------------------------------------------------------
 
 
-def setup_django() -> None:
+def setup_django(concurrency: int | None) -> None:
+    global WORKER_CONCURRENCY
     os.environ.update(ENV)
     sys.path.insert(0, str(ROOT))
     import django
+    from django.conf import settings
 
     django.setup()
+    WORKER_CONCURRENCY = concurrency or settings.CELERY_WORKER_CONCURRENCY
 
 
 def run_phase(conn: psycopg.Connection, first_user: int, diaries: int, worker_log: Path) -> Phase:
@@ -688,6 +696,7 @@ class Report:
             "worker_total_peak_rss_mb": large.worker_main_peak_rss_mb + sum(large.pool_peak_rss_mb),
             "planner_peak_rss_mb": large.planner_peak_rss_mb,
             "celery_vs_loop": large.diaries_per_s / loop["loop_diaries_per_s"],
+            "worker_concurrency": WORKER_CONCURRENCY,
             "celery_per_process_vs_loop": large.diaries_per_s / WORKER_CONCURRENCY / loop["loop_diaries_per_s"],
             "celery_vs_loop_cpu": loop_cpu_ms / large.cpu_ms_per_diary,
             "chunked_vs_loop": loop["chunked_diaries_per_s"] / loop["loop_diaries_per_s"],
@@ -755,6 +764,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="500 diaries: a smoke run")
     parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database in place")
     parser.add_argument(
+        "--concurrency", type=int, help="worker pool processes (default: production's CELERY_WORKER_CONCURRENCY)"
+    )
+    parser.add_argument(
         "--shared-redis", action="store_true", help=f"use {SHARED_REDIS_URL} instead of a private redis-server"
     )
     args = parser.parse_args()
@@ -770,7 +782,7 @@ def main() -> None:
     private_redis = None if args.shared_redis else PrivateRedis()
     if private_redis:
         ENV["REDIS_URL"] = private_redis.url
-    setup_django()
+    setup_django(args.concurrency)
     try:
         with psycopg.connect(DATABASE_URL) as conn:
             phases = []
