@@ -129,6 +129,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        # Server-side parameters, and a statement run a few times on a connection is prepared
+        # there: PostgreSQL stops parsing and planning the hot statements (the token query,
+        # the episode INSERT) on every request. Turn it off behind a transaction-mode pooler
+        # (PgBouncer < 1.21), which cannot keep a prepared statement on one server connection.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -114,6 +114,23 @@ def test_production_settings_values():
     }
 
 
+@pytest.mark.django_db
+def test_postgres_prepares_a_statement_run_repeatedly_and_the_switch_turns_it_off():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are a PostgreSQL setting")
+    probe = "SELECT count(*) FROM diary_episode WHERE user_id = %s"
+    with connection.cursor() as cursor:
+        for user_id in range(6):  # prepare_threshold is 5
+            cursor.execute(probe, [user_id])
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert "SELECT count(*) FROM diary_episode WHERE user_id = $1" in prepared
+    off = settings_in(production_env(DATABASE_PREPARED_STATEMENTS="0"), "DATABASES")
+    assert "server_side_binding" not in off["DATABASES"]["default"].get("OPTIONS", {})
+
+
 def test_refuses_to_start_without_a_secret_key():
     result = manage(production_env(SECRET_KEY=None), "check")
     assert result.returncode != 0
