@@ -14,6 +14,7 @@ from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
+from cramptrack.db import prepared_cursor
 from diary.models import Profile
 
 
@@ -50,7 +51,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
         except (UnicodeDecodeError, TypeError, binascii.Error):
             raise invalid from None
         sql, token_names, user_names, profile_names = _token_query()
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, [token_str[: CONSTANTS.TOKEN_KEY_LENGTH]])
             rows = cursor.fetchall()
         for row in rows:

@@ -13,6 +13,8 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from cramptrack.db import prepared_cursor
+
 from .localtime import night_of
 from .models import CheckIn, Episode, Profile, correct_no_cramp_answers, touch_diary
 from .serializers import CheckInSerializer, EpisodeSerializer
@@ -124,7 +126,7 @@ def _insert_episode_marked(episode: Episode) -> bool:
         SELECT id FROM inserted"""  # noqa: S608
     params = [f.get_db_prep_save(getattr(episode, f.attname), connection) for f in fields]
     params += [episode.created_at, episode.user_id, episode.user_id, episode.night]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:

@@ -1,0 +1,31 @@
+"""Prepared statements for the few statements every request runs.
+
+Django binds parameters client-side and never prepares (right for connection poolers,
+and for the ORM's ever-changing SQL). The token query and the episode INSERT are the
+same text on every request, and planning them cost PostgreSQL more than running them.
+A cursor from prepared_cursor() binds server-side, and psycopg prepares a statement once
+it has run prepare_threshold times on the connection (settings: DATABASE_PREPARED_STATEMENTS).
+A reconnect starts a new connection whose statements are prepared afresh.
+
+Only for statements that find rows by a unique key: a prepared statement keeps a generic
+plan, made with the statistics of its time. One made on a fresh, empty table goes on
+being used as the table grows until ANALYZE; a key lookup stays right, but preparing
+every statement was tried and the bulk sync's uuid lookup kept scanning a user's whole
+diary (bench/README.md).
+"""
+
+from django.db import connection
+
+
+def prepared_cursor():
+    """A cursor like connection.cursor() (health check, error wrapping, query logging) whose
+    statements PostgreSQL prepares; connection.cursor() itself on other databases."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    # What BaseDatabaseWrapper._cursor() does, with a server-binding cursor.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
