@@ -44,12 +44,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
     its user and the profile come in one query; expired tokens are still refused and deleted."""
 
     def authenticate_credentials(self, token: bytes):
-        invalid = exceptions.AuthenticationFailed(_("Invalid token."))
         try:
             token_str = token.decode("utf-8")
             digest = hash_token(token_str)
         except (UnicodeDecodeError, TypeError, binascii.Error):
-            raise invalid from None
+            raise _invalid() from None
         sql, token_names, user_names, profile_names = _token_query()
         with prepared_cursor() as cursor:
             cursor.execute(sql, [token_str[: CONSTANTS.TOKEN_KEY_LENGTH]])
@@ -71,7 +70,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
             if knox_settings.AUTO_REFRESH and auth_token.expiry:
                 self.renew_token(auth_token)
             return self.validate_user(auth_token)
-        raise invalid
+        raise _invalid()
+
+
+def _invalid() -> exceptions.AuthenticationFailed:
+    return exceptions.AuthenticationFailed(_("Invalid token."))
 
 
 def _instance(model, names: list[str], values):

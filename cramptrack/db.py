@@ -14,18 +14,19 @@ every statement was tried and the bulk sync's uuid lookup kept scanning a user's
 diary (bench/README.md).
 """
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 def prepared_cursor():
     """A cursor like connection.cursor() (health check, error wrapping, query logging) whose
     statements PostgreSQL prepares; connection.cursor() itself on other databases."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, looked up once
+    if db.vendor != "postgresql":
+        return db.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     # What BaseDatabaseWrapper._cursor() does, with a server-binding cursor.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        return db._prepare_cursor(ServerBindingCursor(db.connection))
