@@ -14,6 +14,7 @@ from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
+from cramptrack.db import prepared_cursor
 from diary.models import Profile
 
 
@@ -43,14 +44,13 @@ class TokenAuthentication(KnoxTokenAuthentication):
     its user and the profile come in one query; expired tokens are still refused and deleted."""
 
     def authenticate_credentials(self, token: bytes):
-        invalid = exceptions.AuthenticationFailed(_("Invalid token."))
         try:
             token_str = token.decode("utf-8")
             digest = hash_token(token_str)
         except (UnicodeDecodeError, TypeError, binascii.Error):
-            raise invalid from None
+            raise _invalid() from None
         sql, token_names, user_names, profile_names = _token_query()
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, [token_str[: CONSTANTS.TOKEN_KEY_LENGTH]])
             rows = cursor.fetchall()
         for row in rows:
@@ -70,7 +70,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
             if knox_settings.AUTO_REFRESH and auth_token.expiry:
                 self.renew_token(auth_token)
             return self.validate_user(auth_token)
-        raise invalid
+        raise _invalid()
+
+
+def _invalid() -> exceptions.AuthenticationFailed:
+    return exceptions.AuthenticationFailed(_("Invalid token."))
 
 
 def _instance(model, names: list[str], values):

@@ -47,8 +47,9 @@ class StrictJSONTypes:
     def to_internal_value(self, data):
         if self.context.get("strict_json", "request" in self.context) and isinstance(data, dict):
             errors = {}
-            for name, field in self.fields.items():
-                if name in data and (message := type_error(field, data[name])):
+            fields = self.fields
+            for name, value in data.items():  # what was sent: fewer than the fields, as a rule
+                if name in fields and (message := type_error(fields[name], value)):
                     errors[name] = [message]
             if errors:
                 raise serializers.ValidationError(errors)

@@ -129,6 +129,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The hot statements (cramptrack.db.prepared_cursor: the token query, the episode and sync INSERTs)
+    # are prepared on a connection after 5 runs, so PostgreSQL stops planning them on every
+    # request. Only those: the ORM's cursors bind parameters client-side and never prepare.
+    # Off (0) behind a pooler in transaction mode that cannot keep prepared statements.
+    _prepare = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5 if _prepare else None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

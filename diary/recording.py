@@ -6,12 +6,15 @@ so the same client uuid means the same row whichever door it came in by.
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
+
+from cramptrack.db import prepared_cursor
 
 from .localtime import night_of
 from .models import CheckIn, Episode, Profile, correct_no_cramp_answers, touch_diary
@@ -103,8 +106,9 @@ def _insert_episode_orm(episode: Episode) -> bool:
     return True
 
 
-def _insert_episode_marked(episode: Episode) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING, with touch_diary and correct_no_cramp_answers as CTEs."""
+@cache
+def _insert_episode_sql() -> tuple[str, list]:
+    """The statement and the columns it inserts, written once per process."""
     fields = [f for f in Episode._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
     # Table and column names come from model metadata; every value is a parameter.
@@ -122,9 +126,16 @@ def _insert_episode_marked(episode: Episode) -> bool:
             WHERE user_id = %s AND date = %s AND no_cramps AND EXISTS (SELECT FROM inserted)
         )
         SELECT id FROM inserted"""  # noqa: S608
-    params = [f.get_db_prep_save(getattr(episode, f.attname), connection) for f in fields]
+    return sql, fields
+
+
+def _insert_episode_marked(episode: Episode) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING, with touch_diary and correct_no_cramp_answers as CTEs."""
+    sql, fields = _insert_episode_sql()
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, looked up once rather than per field
+    params = [f.get_db_prep_save(getattr(episode, f.attname), db) for f in fields]
     params += [episode.created_at, episode.user_id, episode.user_id, episode.night]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -132,6 +143,59 @@ def _insert_episode_marked(episode: Episode) -> bool:
     episode.pk = row[0]
     episode._state.adding = False
     return True
+
+
+def insert_episodes(episodes: list[Episode]) -> None:
+    """INSERT new episodes in one statement (raises IntegrityError if a uuid is taken).
+
+    On PostgreSQL one parameter per column, an array of every episode's values, which
+    unnest() turns back into rows: the statement's text is the same for any batch, so it is
+    prepared, and there are 29 parameters to send rather than 29 per episode. bulk_create
+    spent more CPU composing and quoting its 2,900 placeholders than on the rest of a sync.
+    """
+    if connection.vendor != "postgresql":
+        Episode.objects.bulk_create(episodes)
+        return
+    if not episodes:
+        return
+    sql, fields = _insert_episodes_sql()
+    db = connections[DEFAULT_DB_ALIAS]
+    now = timezone.now()
+    for episode in episodes:
+        episode.created_at = episode.updated_at = now
+    columns = []
+    for f, as_is in fields:
+        values = [getattr(e, f.attname) for e in episodes]
+        columns.append(values if as_is else [f.get_db_prep_save(value, db) for value in values])
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, columns)
+
+
+# Field types whose values, once the serializer has validated them (or the model's defaults),
+# Django's get_db_prep_save hands to psycopg unchanged on PostgreSQL: calling it 2,900 times per
+# sync cost an eighth of the request. Any other type still goes through it.
+_STORED_AS_IS = (
+    models.BooleanField,
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.UUIDField,
+    models.DateField,  # and DateTimeField: aware datetimes pass unchanged
+    models.ForeignKey,
+)
+
+
+@cache
+def _insert_episodes_sql() -> tuple[str, list]:
+    fields = [f for f in Episode._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    # Names and types come from model metadata; every value is in a parameter.
+    sql = (
+        f"INSERT INTO {quote(Episode._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays})"
+    )
+    return sql, [(f, isinstance(f, _STORED_AS_IS)) for f in fields]
 
 
 def _same_or_conflict(stored: Model, validated: dict) -> Model:
@@ -266,7 +330,7 @@ def _sync_episodes(user, batch: list[tuple[int, dict]]):
     batch_by_index = dict(batch)
     try:
         with transaction.atomic():
-            Episode.objects.bulk_create([episode for _, episode in to_insert])
+            insert_episodes([episode for _, episode in to_insert])
             correct_no_cramp_answers(user.pk, {episode.night for _, episode in to_insert})
             touch_diary(user.pk)
         for index, episode in to_insert:

@@ -130,6 +130,37 @@ def test_the_same_id_twice_in_one_batch_is_created_once(alice_api, alice):
     assert Episode.objects.filter(user=alice).count() == 1
 
 
+def test_a_synced_episode_is_stored_as_a_single_create_stores_it(alice_api, alice):
+    """Sync's one-statement INSERT and the single create write the same row, every field and null alike."""
+    full = {
+        "started_at": "2026-11-03T03:10:00+01:00",
+        "time_approximate": True,
+        "muscle": "foot",
+        "side": "both",
+        "duration_minutes": 2.5,
+        "severity": 7,
+        "context": "woke_from_sleep",
+        "hard_knot": False,
+        "relief": "stretch",
+        "soreness_hours": 12.5,
+        "weakness": True,
+        "walking_pain_relief": "standing_still",
+        "notes": "woke twice, ça tire — 痛い",
+    }
+    bare = {"started_at": "2026-11-03T04:00:00Z", "muscle": "calf", "side": "left"}
+    for body in (full, bare):
+        synced, single = {**body, "id": str(uuid.uuid4())}, {**body, "id": str(uuid.uuid4())}
+        response = alice_api.post("/api/v1/sync/", {"records": [{"type": "episode", "data": synced}]}, format="json")
+        assert response.data["results"][0]["status"] == "created", response.data
+        assert alice_api.post("/api/v1/episodes/", single, format="json").status_code == 201
+        stored = [alice_api.get(f"/api/v1/episodes/{row['id']}/").data for row in (synced, single)]
+        for row in stored:
+            row.pop("id"), row.pop("created_at"), row.pop("updated_at")
+        assert stored[0] == stored[1]
+        assert stored[0]["notes"] == body.get("notes", "")
+    assert Profile.objects.get(user=alice).diary_changed_at is not None
+
+
 def test_sync_needs_client_ids_and_at_most_500_records(alice_api):
     no_id = {"type": "episode", "data": {"started_at": "2026-11-03T03:10:00Z", "muscle": "calf", "side": "left"}}
     assert (

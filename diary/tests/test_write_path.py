@@ -120,3 +120,18 @@ def test_a_token_of_another_user_with_the_same_key_prefix_does_not_authenticate(
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {forged}")
     assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_the_sync_insert_refuses_a_taken_uuid_with_djangos_integrity_error(alice):
+    """The sync falls back to one savepoint per episode on IntegrityError (a concurrent sync won a uuid):
+    the raw INSERT must raise Django's class, and store none of its batch."""
+    from django.db import IntegrityError, transaction
+
+    taken = Episode.objects.create(user=alice, night=date(2026, 11, 2), **validated())
+    batch = [Episode(user=alice, night=date(2026, 11, 2), **validated()) for _ in range(3)]
+    batch.append(Episode(user=alice, night=date(2026, 11, 2), **validated(uuid=taken.uuid)))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        recording.insert_episodes(batch)
+    assert list(Episode.objects.filter(user=alice).values_list("uuid", flat=True)) == [taken.uuid]
+    recording.insert_episodes(batch[:3])
+    assert Episode.objects.filter(user=alice).count() == 4
