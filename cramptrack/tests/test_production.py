@@ -163,6 +163,13 @@ def test_make_run_defaults_still_start():
     assert manage({**env, "DEBUG": "1", "SECRET_KEY": ""}, "check").returncode == 0
 
 
+def test_the_embedded_sqlite_default_checks_clean(tmp_path):
+    """`make run`'s SQLite: the database checks (index options SQLite lacks) raise no warning."""
+    env = production_env(SITE_URL="http://localhost:8000", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = manage(env, "check", "--database", "default", "--fail-level", "WARNING")
+    assert result.returncode == 0 and "no issues" in result.stdout, result.stdout + result.stderr
+
+
 # --- A real gunicorn with production settings ------------------------------------------------
 
 
