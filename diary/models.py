@@ -78,7 +78,10 @@ class Profile(models.Model):
 
     # Durable "analyse me again" marker, written in the same transaction as the
     # change; the insights planner sweeps it, so a broker outage loses nothing.
-    diary_changed_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    # Not indexed: every diary write updates it, and an indexed column makes each of those
+    # updates a new index entry (not HOT), a profile row that bloats and a slow tail on
+    # episode creates; the planner reads it once per tick and scans profiles (see README).
+    diary_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -135,3 +135,24 @@ def test_the_sync_insert_refuses_a_taken_uuid_with_djangos_integrity_error(alice
     assert list(Episode.objects.filter(user=alice).values_list("uuid", flat=True)) == [taken.uuid]
     recording.insert_episodes(batch[:3])
     assert Episode.objects.filter(user=alice).count() == 4
+
+
+def _profile_updates() -> tuple[int, int]:
+    """This transaction's (updates, HOT updates) of diary_profile rows, from PostgreSQL's own counters."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_updated(%s::regclass), pg_stat_get_xact_tuples_hot_updated(%s::regclass)",
+            [Profile._meta.db_table] * 2,
+        )
+        return cursor.fetchone()
+
+
+def test_marking_the_diary_changed_is_a_hot_update(alice, insert_path):
+    """Every diary write re-marks the profile row; an index on the marker would make each of those
+    updates add index entries (not HOT), bloating the row's pages and slowing creates' tail."""
+    before = _profile_updates()
+    for _ in range(3):
+        recording.create_episode(alice, validated())
+    updated, hot = (now - then for now, then in zip(_profile_updates(), before, strict=True))
+    assert updated == 3
+    assert hot == 3
