@@ -26,41 +26,51 @@ from .rules.medications import medication_changes, supplement_changes
 
 # The logged nights of the chunk (panel.build_panel): an answered check-in or an episode makes a night logged;
 # cramps are the episodes that night, else 0 for "no cramps", 1 for "I had cramps". Context is that day's.
-NIGHTS_SQL = """
+_NIGHTS = """
 ep AS (
-    SELECT user_id, night, count(*)::int AS n FROM diary_episode WHERE user_id = ANY(%(ids)s) GROUP BY user_id, night
+    -- OFFSET 0: the grouping keeps a copy of each night's first row, narrow here, not the index's ~20 columns.
+    SELECT user_id, night, count(*)::int AS n
+    FROM (SELECT user_id, night FROM diary_episode WHERE user_id = ANY(%(ids)s) OFFSET 0) e GROUP BY user_id, night
 ), ci AS (
     SELECT user_id, date, no_cramps, exercise_minutes, harder_than_usual, fluids_cups, heavy_sweating,
-           vomiting_diarrhoea, feet_cold, hours_sitting, hours_standing, stress, sleep_disturbance, stretched_before_bed
+           vomiting_diarrhoea, feet_cold, hours_sitting, hours_standing, stress{burden_ci}
     FROM diary_checkin WHERE user_id = ANY(%(ids)s)
 ), nt AS (
     SELECT coalesce(ci.user_id, ep.user_id) AS user_id, coalesce(ci.date, ep.night) AS night,
            coalesce(ep.n, CASE WHEN ci.no_cramps THEN 0 ELSE 1 END) AS y,
            ci.exercise_minutes::float8 AS m, ci.harder_than_usual AS harder, ci.fluids_cups::float8 AS fl,
            ci.heavy_sweating AS sweat, ci.vomiting_diarrhoea AS vomit, ci.feet_cold AS cold,
-           ci.hours_sitting::float8 AS sit, ci.hours_standing::float8 AS stand, ci.stress::float8 AS stress,
-           ci.sleep_disturbance::float8 AS disturbance, ci.stretched_before_bed AS stretched
+           ci.hours_sitting::float8 AS sit, ci.hours_standing::float8 AS stand, ci.stress::float8 AS stress{burden_nt}
     FROM ci FULL JOIN ep ON ep.user_id = ci.user_id AND ep.night = ci.date
     WHERE ep.n IS NOT NULL OR ci.no_cramps IS NOT NULL
 )"""
+NIGHTS_SQL = _NIGHTS.format(
+    burden_ci=", sleep_disturbance, stretched_before_bed",
+    burden_nt=",\n           ci.sleep_disturbance::float8 AS disturbance, ci.stretched_before_bed AS stretched",
+)
+# NIGHT_STATS_SQL materializes the nights (read twice): without the two columns only R07's burden and R17 use.
+CONTEXT_NIGHTS_SQL = _NIGHTS.format(burden_ci="", burden_nt="")
 
 # Personal cut-offs: a quantile needs 8 known values that are not all equal (rules.exposures._quantile).
 CUTS_SQL = """
 cuts AS (
-    SELECT user_id, count(*) AS logged,
-           -- R07: the last TREND_NIGHTS logged nights start at the TREND_NIGHTS-th most recent one.
-           (array_agg(night ORDER BY night DESC))[%(trend)s] AS recent_from,
-           (array_agg(night ORDER BY night DESC))[2 * %(trend)s] AS before_from,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY m) FILTER (WHERE m > 0) AS m_median,
-           CASE WHEN count(m) >= 8 AND max(m) > min(m) THEN percentile_cont(%(third)s) WITHIN GROUP (ORDER BY m) END
-               AS m_cut,
-           CASE WHEN count(fl) >= 8 AND max(fl) > min(fl) THEN percentile_cont(0.25) WITHIN GROUP (ORDER BY fl) END
-               AS fl_cut,
-           CASE WHEN count(sit) >= 8 AND max(sit) > min(sit)
-                THEN percentile_cont(0.75) WITHIN GROUP (ORDER BY sit) END AS sit_cut,
-           CASE WHEN count(stand) >= 8 AND max(stand) > min(stand)
-                THEN percentile_cont(0.75) WITHIN GROUP (ORDER BY stand) END AS stand_cut
-    FROM nt GROUP BY user_id
+    -- today comes along, so that the nights join one table, not two.
+    SELECT u.today, c.* FROM u JOIN (
+        SELECT user_id, count(*) AS logged,
+               -- R07: the last TREND_NIGHTS logged nights start at the TREND_NIGHTS-th most recent one.
+               (array_agg(night ORDER BY night DESC))[%(trend)s] AS recent_from,
+               (array_agg(night ORDER BY night DESC))[2 * %(trend)s] AS before_from,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY m) FILTER (WHERE m > 0) AS m_median,
+               CASE WHEN count(m) >= 8 AND max(m) > min(m) THEN percentile_cont(%(third)s) WITHIN GROUP (ORDER BY m) END
+                   AS m_cut,
+               CASE WHEN count(fl) >= 8 AND max(fl) > min(fl) THEN percentile_cont(0.25) WITHIN GROUP (ORDER BY fl) END
+                   AS fl_cut,
+               CASE WHEN count(sit) >= 8 AND max(sit) > min(sit)
+                    THEN percentile_cont(0.75) WITHIN GROUP (ORDER BY sit) END AS sit_cut,
+               CASE WHEN count(stand) >= 8 AND max(stand) > min(stand)
+                    THEN percentile_cont(0.75) WITHIN GROUP (ORDER BY stand) END AS stand_cut
+        FROM nt GROUP BY user_id
+    ) c USING (user_id)
 )"""
 
 # Each exposure per night: 1, 0, or NULL where not recorded (rules.exposures.exposures). "a OR b" then
@@ -142,15 +152,15 @@ def _weeks() -> str:
 NIGHT_STATS_SQL = f"""
 WITH u AS (
     SELECT * FROM unnest(%(ids)s::int[], %(today)s::date[]) AS u(user_id, today)
-), {NIGHTS_SQL}, {CUTS_SQL}
+), {CONTEXT_NIGHTS_SQL}, {CUTS_SQL}
 SELECT g.user_id, sum(g.n), {_comparison_sums()}, {_weeks()}
 FROM (
     SELECT x.user_id, x.y, x.week, count(*)::int AS n, {_group_counts()}
     FROM (
         SELECT nt.user_id, nt.y,
-               CASE WHEN nt.night BETWEEN u.today - 28 AND u.today - 1 THEN (u.today - 1 - nt.night) / 7 END AS week,
+               CASE WHEN nt.night BETWEEN c.today - 28 AND c.today - 1 THEN (c.today - 1 - nt.night) / 7 END AS week,
                {", ".join(f"{sql} AS {name}" for name, sql in EXPOSURES.items())}
-        FROM nt JOIN cuts c USING (user_id) JOIN u USING (user_id)
+        FROM nt JOIN cuts c USING (user_id)
         OFFSET 0  -- not flattened: each exposure is computed once per night, not once per aggregate
     ) x
     GROUP BY x.user_id, x.y, x.week
@@ -173,8 +183,10 @@ HOURS = "(date_part('hour', {0}) + date_part('minute', {0}) / 60)"
 MOD24 = "(CASE WHEN {0} < 0 THEN {0} + 24 ELSE {0} END)"
 
 
-IN_BED = MOD24.format("(e.wake - e.bed)")
-SINCE_BED = MOD24.format("(" + HOURS.format("e.local") + " - e.bed)")
+# MOD24 names its argument three times: the differences are columns of the step before, so that each
+# date_part runs once per episode.
+IN_BED = MOD24.format("e.bed_to_wake")
+SINCE_BED = MOD24.format("e.bed_to_cramp")
 BEDTIME = HOURS.format("ci.bedtime")
 WAKE_TIME = HOURS.format("ci.wake_time")
 
@@ -200,6 +212,10 @@ EPISODE_COLUMNS = ", ".join(
         )
     )
 )
+
+
+def _red_flag_columns() -> str:
+    return ", ".join(f"e.{name}" for name in RED_FLAGS)
 
 
 def _flags() -> str:
@@ -232,14 +248,16 @@ SELECT e.user_id, {_flags()},
        coalesce(bool_or(e.nerve) FILTER (WHERE e.side = 'right'), false),
        count(*) FILTER (WHERE e.muscle IN ('hamstring', 'quadriceps'))
 FROM (
-    SELECT e.*, e.local_date > e.today - {RED_FLAG_DAYS} AS in_28, e.local_date > e.today - {RECENT_DAYS} AS in_30,
-           e.back_pain_radiating OR e.numbness_tingling AS nerve,
-           NOT e.time_approximate AND e.since_bed < e.in_bed AND e.in_bed > 0 AS timed,
-           floor(3 * e.since_bed / nullif(e.in_bed, 0)) AS third
+    SELECT e.user_id, e.muscle, e.side, e.context, e.duration_minutes, e.hard_knot, e.urge_to_move,
+           e.walking_pain_relief, e.spread_beyond_legs, {_red_flag_columns()}, e.in_28, e.in_30, e.nerve,
+           NOT e.time_approximate AND {SINCE_BED} < {IN_BED} AND {IN_BED} > 0 AS timed,
+           floor(3 * {SINCE_BED} / nullif({IN_BED}, 0)) AS third
     FROM (
-        SELECT e.*, e.local::date AS local_date,
-               {IN_BED} AS in_bed,
-               {SINCE_BED} AS since_bed
+        SELECT e.user_id, e.muscle, e.side, e.context, e.duration_minutes, e.hard_knot, e.urge_to_move,
+               e.walking_pain_relief, e.spread_beyond_legs, e.time_approximate, {_red_flag_columns()},
+               e.local::date > e.today - {RED_FLAG_DAYS} AS in_28, e.local::date > e.today - {RECENT_DAYS} AS in_30,
+               e.back_pain_radiating OR e.numbness_tingling AS nerve,
+               e.wake - e.bed AS bed_to_wake, {HOURS.format("e.local")} - e.bed AS bed_to_cramp
         FROM (
             SELECT e.*, u.today, e.started_at AT TIME ZONE u.zone AS local,
                    coalesce({BEDTIME}, {DEFAULT_BED}) AS bed,
@@ -250,7 +268,8 @@ FROM (
         ) e
         OFFSET 0
     ) e
-    OFFSET 0  -- each step computed once per episode, not once per use
+    -- each step computed once per episode, not once per use; only the columns used above go on
+    OFFSET 0
 ) e
 GROUP BY e.user_id
 """  # noqa: S608 (built from this module's constants only)
@@ -297,8 +316,12 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
         busy = [i for i, uid in enumerate(ids) if uid in nights and nights[uid][-1]]  # 4 busy weeks (R07)
         burden = _by_user(cursor, BURDEN_SQL, {"ids": [ids[i] for i in busy], "today": [today[i] for i in busy]})
         busy_ids = {ids[i] for i in busy}
+        # Episodes arrive in user order, yet the planner sorts all of them (every column) before grouping: a
+        # hash aggregate (100 groups) does without the sort.
+        cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(EPISODE_STATS_SQL, params)
         episodes = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute("SET LOCAL enable_sort = on")
         trial_sums = _by_user(cursor, TRIAL_SQL, {"ids": list(trials), "trial": list(trials.values())})
         trimester_sums = _by_user(cursor, TRIMESTERS_SQL, {"ids": list(dues), "due": list(dues.values())})
         changes, supplements = _changes(cursor, ids, courses)
