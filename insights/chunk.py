@@ -307,6 +307,10 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
     with transaction.atomic(), connection.cursor() as cursor:
         # Chunks already run in parallel (one per worker process): parallel plans only add start-up cost.
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        # A chunk's statements run for tens of milliseconds; when a plan's estimated cost crosses
+        # jit_above_cost, compiling it takes longer than that (measured: about 1 s for a variant of
+        # the nights statement), so JIT can only lose here.
+        cursor.execute("SET LOCAL jit = off")
         # Every join here is set against set (a whole chunk). The planner underestimates the rows of a join
         # with the unnest()ed ids and, on a large database, probed the check-in index once per episode:
         # 3 times slower at 10,000 diaries than the hash join it picks when nested loops are off.
