@@ -45,6 +45,10 @@ class StrictJSONTypes:
     """Refuse values of the wrong JSON type with one message per field, before DRF coerces them."""
 
     def to_internal_value(self, data):
+        self.check_json_types(data)
+        return super().to_internal_value(data)
+
+    def check_json_types(self, data) -> None:
         if self.context.get("strict_json", "request" in self.context) and isinstance(data, dict):
             errors = {}
             fields = self.fields
@@ -53,4 +57,3 @@ class StrictJSONTypes:
                     errors[name] = [message]
             if errors:
                 raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
