@@ -48,4 +48,4 @@ EXPOSE 8000
 
 # Shell form via sh -c so WEB_CONCURRENCY is read when the container starts;
 # exec makes gunicorn PID 1 so it receives SIGTERM and shuts down gracefully.
-CMD ["sh", "-c", "exec gunicorn cramptrack.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --threads 4 --access-logfile -"]
+CMD ["sh", "-c", "exec gunicorn cramptrack.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --threads 4 --reuse-port --access-logfile -"]

@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -334,7 +336,7 @@ async def open_loop(conns: list[Connection], endpoint: str, rate: float, seconds
     return recorder.result("half load", elapsed, cpu, target_rate=rate, unsent=unsent)
 
 
-async def measure(port: int, tokens: list[str], plan: Plan, meter: CpuMeter) -> dict[str, list[Run]]:
+async def measure(port: int, tokens: list[str], plan: Plan, meter: CpuMeter) -> tuple[dict[str, list[Run]], list[int]]:
     # One patient per connection: real traffic comes from many people, and requests of
     # one person would also queue on that person's rows (a lock wait, not a server cost).
     conns = [Connection(port, tokens[i % len(tokens)]) for i in range(plan.connections)]
@@ -343,6 +345,10 @@ async def measure(port: int, tokens: list[str], plan: Plan, meter: CpuMeter) -> 
     # Warm-up: every worker imports and connects lazily on its first requests.
     for endpoint in (BARE, CREATE, SYNC):
         runs["warmup"].append(await closed_loop(conns, endpoint, plan.warmup_seconds, started_at))
+    # Which process holds which keep-alive connection is decided when it is opened, and every later
+    # request on it goes to that process: a lopsided split, not the endpoint, can decide the tail.
+    split = connection_split(port)
+    print(f"    connections per worker process: {split}", flush=True)
     # Alternate the endpoints within each round so that machine drift hits all of them alike.
     for round_no in range(plan.rounds):
         for endpoint in (BARE, CREATE, SYNC):
@@ -365,7 +371,16 @@ async def measure(port: int, tokens: list[str], plan: Plan, meter: CpuMeter) -> 
             print(f"    half load {endpoint:<15} {run.rps:8.1f} req/s  p99 {p99:.1f} ms  {run.errors} errors{note}")
     for conn in conns:
         conn.close()
-    return runs
+    return runs, split
+
+
+def connection_split(port: int) -> list[int]:
+    """How the server's processes share the client's open connections (from `ss`), largest first."""
+    out = subprocess.run(
+        ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True, check=True
+    ).stdout
+    per_pid = Counter(m.group(1) for m in re.finditer(r"pid=(\d+)", out))
+    return sorted(per_pid.values(), reverse=True)
 
 
 # --- Figures ---------------------------------------------------------------------
@@ -474,6 +489,8 @@ def print_table(meta: dict, results: dict[str, dict]) -> None:
         "create_vs_bare_p99_half_load": "episode create p99 ÷ bare p99, half load",
         "sync_vs_create_episodes_per_s": "sync episodes/s ÷ single-create episodes/s",
     }
+    splits = ", ".join(f"{server} {'/'.join(map(str, r['connections_per_process']))}" for server, r in results.items())
+    print(f"\nconnections per worker process: {splits}")
     print("\n| target | " + " | ".join(results) + " |")
     print("|---|" + "--:|" * len(results))
     for key, label in labels.items():
@@ -580,6 +597,7 @@ def server_command(server: str, port: int, plan: Plan) -> list[str]:
         return [
             str(BIN / "gunicorn"), app, "--bind", f"{HOST}:{port}", "--workers", str(plan.workers),
             "--worker-class", "gthread", "--threads", str(plan.threads), "--keep-alive", "5", "--log-level", "warning",
+            "--reuse-port",  # as docker-compose.yml: a listening socket per worker (granian does it by itself)
         ]  # fmt: skip
     return [
         str(BIN / "granian"), "--interface", "wsgi", "--host", HOST, "--port", str(port),
@@ -621,7 +639,7 @@ def bench_server(server: str, plan: Plan, user_id: int, tokens: list[str]) -> di
             wait_until_ready(port, proc, log)
             meter = CpuMeter(proc.pid)
             try:
-                runs = asyncio.run(measure(port, tokens, plan, meter))
+                runs, split = asyncio.run(measure(port, tokens, plan, meter))
             finally:
                 meter.close()
         finally:
@@ -630,6 +648,7 @@ def bench_server(server: str, plan: Plan, user_id: int, tokens: list[str]) -> di
     stored = count_episodes() - before
     result = figures(runs)
     result["rows_check"] = {"acknowledged": acknowledged, "stored": stored, "ok": acknowledged == stored}
+    result["connections_per_process"] = split
     result["runs"] = [
         {k: v for k, v in asdict(r).items() if k != "latencies_ms"} | {"rps": r.rps} for g in runs.values() for r in g
     ]
@@ -654,7 +673,9 @@ def parse_args() -> Plan:
     parser.add_argument("--servers", default="gunicorn,granian", help="comma-separated: gunicorn, granian")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2, for 2 cores)")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
-    parser.add_argument("--connections", type=int, default=8, help="concurrent client connections (default 8)")
+    parser.add_argument(
+        "--connections", type=int, default=32, help="concurrent client connections, one patient each (default 32)"
+    )
     args = parser.parse_args()
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     if unknown := set(servers) - {"gunicorn", "granian"}:
