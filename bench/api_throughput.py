@@ -362,8 +362,8 @@ async def measure(port: int, tokens: list[str], plan: Plan, meter: CpuMeter) -> 
                 flush=True,
             )
     bare_rps = statistics.median(r.rps for r in runs["saturation"] if r.endpoint == BARE)
-    for _ in range(plan.half_rounds):
-        for endpoint in (BARE, CREATE):
+    for half_round in range(plan.half_rounds):
+        for endpoint in (BARE, CREATE) if half_round % 2 == 0 else (CREATE, BARE):  # ABBA: drift hits both alike
             run = await open_loop(conns, endpoint, bare_rps / 2, plan.half_seconds, started_at)
             runs["half load"].append(run)
             note = f"  OVERLOADED: stopped, {run.unsent} requests not sent" if run.overloaded else ""
