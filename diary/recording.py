@@ -106,10 +106,30 @@ def _insert_episode_orm(episode: Episode) -> bool:
     return True
 
 
+# Field types whose values, once the serializer has validated them (or the model's defaults),
+# Django's get_db_prep_save hands to psycopg unchanged on PostgreSQL: calling it 2,900 times per
+# sync cost an eighth of the request (29 times, a twentieth of a create). Any other type still goes through it.
+_STORED_AS_IS = (
+    models.BooleanField,
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.UUIDField,
+    models.DateField,  # and DateTimeField: aware datetimes pass unchanged
+    models.ForeignKey,
+)
+
+
 @cache
-def _insert_episode_sql() -> tuple[str, list]:
-    """The statement and the columns it inserts, written once per process."""
-    fields = [f for f in Episode._meta.concrete_fields if not f.primary_key]
+def _episode_columns() -> list[tuple[models.Field, bool]]:
+    """The columns both episode INSERTs write, each with whether its value goes to psycopg as it is."""
+    return [(f, isinstance(f, _STORED_AS_IS)) for f in Episode._meta.concrete_fields if not f.primary_key]
+
+
+@cache
+def _insert_episode_sql() -> str:
+    """The statement, written once per process."""
+    fields = [f for f, _ in _episode_columns()]
     quote = connection.ops.quote_name
     # Table and column names come from model metadata; every value is a parameter.
     sql = f"""
@@ -126,16 +146,16 @@ def _insert_episode_sql() -> tuple[str, list]:
             WHERE user_id = %s AND date = %s AND no_cramps AND EXISTS (SELECT FROM inserted)
         )
         SELECT id FROM inserted"""  # noqa: S608
-    return sql, [(f, isinstance(f, _STORED_AS_IS)) for f in fields]
+    return sql
 
 
 def _insert_episode_marked(episode: Episode) -> bool:
     """INSERT … ON CONFLICT DO NOTHING, with touch_diary and correct_no_cramp_answers as CTEs."""
-    sql, fields = _insert_episode_sql()
+    sql = _insert_episode_sql()
     db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, looked up once rather than per field
     params = [
         getattr(episode, f.attname) if as_is else f.get_db_prep_save(getattr(episode, f.attname), db)
-        for f, as_is in fields
+        for f, as_is in _episode_columns()
     ]
     params += [episode.created_at, episode.user_id, episode.user_id, episode.night]
     with prepared_cursor() as cursor:
@@ -161,36 +181,22 @@ def insert_episodes(episodes: list[Episode]) -> None:
         return
     if not episodes:
         return
-    sql, fields = _insert_episodes_sql()
+    sql = _insert_episodes_sql()
     db = connections[DEFAULT_DB_ALIAS]
     now = timezone.now()
     for episode in episodes:
         episode.created_at = episode.updated_at = now
     columns = []
-    for f, as_is in fields:
+    for f, as_is in _episode_columns():
         values = [getattr(e, f.attname) for e in episodes]
         columns.append(values if as_is else [f.get_db_prep_save(value, db) for value in values])
     with prepared_cursor() as cursor:
         cursor.execute(sql, columns)
 
 
-# Field types whose values, once the serializer has validated them (or the model's defaults),
-# Django's get_db_prep_save hands to psycopg unchanged on PostgreSQL: calling it 2,900 times per
-# sync cost an eighth of the request (29 times, a twentieth of a create). Any other type still goes through it.
-_STORED_AS_IS = (
-    models.BooleanField,
-    models.CharField,
-    models.TextField,
-    models.IntegerField,
-    models.UUIDField,
-    models.DateField,  # and DateTimeField: aware datetimes pass unchanged
-    models.ForeignKey,
-)
-
-
 @cache
-def _insert_episodes_sql() -> tuple[str, list]:
-    fields = [f for f in Episode._meta.concrete_fields if not f.primary_key]
+def _insert_episodes_sql() -> str:
+    fields = [f for f, _ in _episode_columns()]
     quote = connection.ops.quote_name
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
     # Names and types come from model metadata; every value is in a parameter.
@@ -198,7 +204,7 @@ def _insert_episodes_sql() -> tuple[str, list]:
         f"INSERT INTO {quote(Episode._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
         f"SELECT * FROM unnest({arrays})"
     )
-    return sql, [(f, isinstance(f, _STORED_AS_IS)) for f in fields]
+    return sql
 
 
 def _same_or_conflict(stored: Model, validated: dict) -> Model:
