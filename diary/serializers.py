@@ -5,14 +5,20 @@ JSON export all use them.
 """
 
 import copy
-from datetime import timedelta
+from contextlib import suppress
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
-from rest_framework import serializers
+from django.utils.functional import cached_property
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField, empty, get_error_detail
+from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from cramptrack.json_types import StrictJSONTypes
 
@@ -61,16 +67,40 @@ class DiarySerializer(StrictJSONTypes, serializers.ModelSerializer):
     flat_fields = False
 
     def get_fields(self):
+        built = self._built()
+        if self.flat_fields:
+            return {name: shallow_copy(field) for name, field in built.items()}
+        # A field's deepcopy rebuilds it from its constructor arguments: add the text check after.
+        return guard_text_fields(copy.deepcopy(built))
+
+    def _built(self) -> dict:
         cls = type(self)
         built = DiarySerializer._built_fields.get(cls)
         if built is None:
             built = guard_text_fields(super().get_fields())
             name_allowed_choices(built.values())
+            for name, field in built.items():
+                if not hasattr(field, "child"):  # a list's child is bound to its list: bound per instance below
+                    field.bind(field_name=name, parent=None)
             DiarySerializer._built_fields[cls] = built
-        if self.flat_fields:
-            return {name: shallow_copy(field) for name, field in built.items()}
-        # A field's deepcopy rebuilds it from its constructor arguments: add the text check after.
-        return guard_text_fields(copy.deepcopy(built))
+        return built
+
+    @cached_property
+    def fields(self):
+        """DRF's bound fields. A flat serializer's fields come already bound: binding names a field
+        after its key and reads its source (the same for every instance), only the parent differs."""
+        if not self.flat_fields:
+            return super().fields
+        fields = BindingDict(self)
+        for name, field in self.get_fields().items():
+            if hasattr(field, "child"):  # a list: its own child, bound to it as DRF's constructor does
+                field.child = shallow_copy(field.child)
+                field.child.parent = field
+                fields[name] = field  # BindingDict binds it to this serializer
+            else:
+                field.parent = self
+                fields.fields[name] = field
+        return fields
 
     def get_validators(self):
         cls = type(self)
@@ -121,6 +151,38 @@ class DiarySerializer(StrictJSONTypes, serializers.ModelSerializer):
             raise serializers.ValidationError(errors)
         return ret
 
+    def to_representation(self, instance):
+        """DRF's Serializer.to_representation, with a flat serializer's plain fields and times read straight
+        off the row: DRF's two calls per field (get_attribute, to_representation) and its time zone lookup
+        per time were most of an episode's representation, in every create's answer and on every list page."""
+        if not (self.flat_fields and isinstance(instance, Model)):
+            return super().to_representation(instance)
+        ret = {}
+        zone = _UNKNOWN
+        for field in self._readable_fields:
+            plain = PLAIN_REPRESENTATION.get(type(field))
+            if plain is not None and len(field.source_attrs) == 1:
+                value = getattr(instance, field.source_attrs[0], _MISSING)
+                if value is not _MISSING:  # missing: DRF's steps below decide (a default, a skip, an error)
+                    ret[field.field_name] = None if value is None else plain(field, value)
+                    continue
+            elif type(field) is serializers.DateTimeField and _iso_in_current_zone(field):
+                value = getattr(instance, field.source_attrs[0], _MISSING) if len(field.source_attrs) == 1 else _MISSING
+                if isinstance(value, datetime) and value.utcoffset() is not None:
+                    if zone is _UNKNOWN:  # DRF looks it up for each value
+                        zone = timezone.get_current_timezone()
+                    with suppress(OverflowError):  # out of range there: DRF's steps below give its error
+                        text = value.astimezone(zone).isoformat()
+                        ret[field.field_name] = text[:-6] + "Z" if text.endswith("+00:00") else text
+                        continue
+            try:  # any other field: DRF's own steps
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            ret[field.field_name] = None if check_for_none is None else field.to_representation(attribute)
+        return ret
+
     def validate_id(self, value):
         if self.instance is not None and value is not None and value != self.instance.uuid:
             raise serializers.ValidationError("A stored row keeps its id.")
@@ -129,6 +191,35 @@ class DiarySerializer(StrictJSONTypes, serializers.ModelSerializer):
     @property
     def owner(self):
         return self.context["user"] if "user" in self.context else self.context["request"].user
+
+
+def _choice_representation(field: serializers.ChoiceField, value):
+    if value == "":
+        return value
+    return field.choice_strings_to_values.get(str(value), value)
+
+
+_MISSING = object()
+_UNKNOWN = object()
+
+
+def _iso_in_current_zone(field: serializers.DateTimeField) -> bool:
+    """Whether DRF writes this field's aware values as ISO 8601 in the active time zone (its default)."""
+    return (
+        settings.USE_TZ
+        and not hasattr(field, "timezone")
+        and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
+    )
+
+
+# What DRF's to_representation returns for a field's (non-null) value, for the field types where that
+# is a builtin's conversion (and a choice's lookup). Exact types: a subclass may represent differently.
+PLAIN_REPRESENTATION = {
+    serializers.CharField: lambda field, value: str(value),
+    serializers.IntegerField: lambda field, value: int(value),
+    serializers.BooleanField: lambda field, value: value if type(value) is bool else field.to_representation(value),
+    serializers.ChoiceField: _choice_representation,
+}
 
 
 def shallow_copy(field: serializers.Field) -> serializers.Field:
