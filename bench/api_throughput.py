@@ -374,13 +374,20 @@ async def measure(port: int, tokens: list[str], plan: Plan, meter: CpuMeter) -> 
     return runs, split
 
 
-def connection_split(port: int) -> list[int]:
-    """How the server's processes share the client's open connections (from `ss`), largest first."""
+def socket_pids(port: int, state: str) -> list[str]:
+    """The pid holding each of the server's TCP sockets on `port` in `state` (from `ss`)."""
     out = subprocess.run(
-        ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True, check=True
+        ["ss", "-Htnp", "state", state, f"( sport = :{port} )"], capture_output=True, text=True, check=True
     ).stdout
-    per_pid = Counter(m.group(1) for m in re.finditer(r"pid=(\d+)", out))
-    return sorted(per_pid.values(), reverse=True)
+    return re.findall(r"pid=(\d+)", out)
+
+
+def connection_split(port: int) -> list[int]:
+    """How the server's worker processes share the client's open connections, largest first
+    (a worker holding none counts as 0: both servers give each worker its own listening socket)."""
+    per_pid = Counter(socket_pids(port, "established"))
+    counts = [per_pid.pop(pid, 0) for pid in set(socket_pids(port, "listening"))]
+    return sorted(counts + list(per_pid.values()), reverse=True)
 
 
 # --- Figures ---------------------------------------------------------------------
@@ -605,8 +612,10 @@ def server_command(server: str, port: int, plan: Plan) -> list[str]:
     ]  # fmt: skip
 
 
-def wait_until_ready(port: int, proc: subprocess.Popen, log: Path) -> None:
-    """Ready when Django answers (a GET on the bare view is a 405 and writes nothing)."""
+def wait_until_ready(port: int, proc: subprocess.Popen, log: Path, workers: int) -> None:
+    """Ready when Django answers (a GET on the bare view is a 405 and writes nothing) and every worker
+    listens: the kernel spreads new connections over the listening sockets there are, so connections
+    opened while one worker was still starting all went to the other (32/0 once on granian)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -614,12 +623,12 @@ def wait_until_ready(port: int, proc: subprocess.Popen, log: Path) -> None:
         try:
             with socket.create_connection((HOST, port), timeout=2) as sock:
                 sock.sendall(f"GET {PATHS[BARE]} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
-                if sock.recv(64).startswith(b"HTTP/1.1 405"):
+                if sock.recv(64).startswith(b"HTTP/1.1 405") and len(set(socket_pids(port, "listening"))) >= workers:
                     return
         except OSError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer within 60 s; see {log}")
+    raise RuntimeError(f"the server did not answer on {workers} listening sockets within 60 s; see {log}")
 
 
 def bench_server(server: str, plan: Plan, user_id: int, tokens: list[str]) -> dict:
@@ -636,7 +645,7 @@ def bench_server(server: str, plan: Plan, user_id: int, tokens: list[str]) -> di
             start_new_session=True,  # its own process group, so that its workers can be stopped with it
         )
         try:
-            wait_until_ready(port, proc, log)
+            wait_until_ready(port, proc, log, plan.workers)
             meter = CpuMeter(proc.pid)
             try:
                 runs, split = asyncio.run(measure(port, tokens, plan, meter))
