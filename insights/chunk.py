@@ -325,7 +325,7 @@ def chunk_stats(user_ids: list[int], now=None) -> list[DiaryStats]:
         cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(EPISODE_STATS_SQL, params)
         episodes = {row[0]: row[1:] for row in cursor.fetchall()}
-        cursor.execute("SET LOCAL enable_sort = on")
+        cursor.execute("SET LOCAL enable_sort TO DEFAULT")  # back to the server's setting for the rest
         trial_sums = _by_user(cursor, TRIAL_SQL, {"ids": list(trials), "trial": list(trials.values())})
         trimester_sums = _by_user(cursor, TRIMESTERS_SQL, {"ids": list(dues), "due": list(dues.values())})
         changes, supplements = _changes(cursor, ids, courses)
