@@ -11,7 +11,7 @@ from .panel import load_panels
 
 
 class FindingSerializer(serializers.ModelSerializer):
-    ci95 = serializers.SerializerMethodField()
+    interval = serializers.SerializerMethodField(help_text="the rate ratio's plausible range (low, high)")
 
     class Meta:
         model = Finding
@@ -22,7 +22,7 @@ class FindingSerializer(serializers.ModelSerializer):
             "status",
             "escalation",
             "rate_ratio",
-            "ci95",
+            "interval",
             "counts",
             "nights_needed",
             "message",
@@ -33,7 +33,7 @@ class FindingSerializer(serializers.ModelSerializer):
             "analysed_at",
         ]
 
-    def get_ci95(self, finding) -> list[float | None] | None:
+    def get_interval(self, finding) -> list[float | None] | None:
         if finding.ci_low is None and finding.ci_high is None:
             return None
         return [finding.ci_low, finding.ci_high]

@@ -7,6 +7,8 @@ computes them from one diary's Panel with NumPy.
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
+
 from .panel import Course
 from .stats import Comparison
 
@@ -24,7 +26,7 @@ RED_FLAGS = (
     "tingling_mouth_fingers",
     "pain_between_cramps",
 )
-TREND_NIGHTS = 28  # R07: the last 28 logged nights against the 28 before
+TREND_NIGHTS = 28  # R07: blocks of 28 logged nights, each compared with all the nights before it
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,10 @@ class DiaryStats:
     walking: int
     rls_like: int  # no hard knot and an urge to move
     exposures: dict[str, Comparison]  # by exposure rule key
-    trend: Comparison | None  # None below 2 * TREND_NIGHTS logged nights
+    trend: tuple[int, Comparison] | None  # (look number, latest block vs before); None below 2 blocks
     burden: Burden
-    thirds: tuple[int, int, int]  # timed cramps in each third of the time in bed (R08)
+    thirds: np.ndarray  # per night with timed cramps: shares in each third of the time in bed (R08)
+    sides: np.ndarray  # per night with one-sided cramps: shares left and right (R09)
     episodes: int
     left: int
     one_sided: int
@@ -65,5 +68,5 @@ class DiaryStats:
     nerve_right: bool
     thigh: int
     trimesters: dict = field(default_factory=dict)  # R11, when a due date is known
-    changes: list[tuple[Comparison, int]] = field(default_factory=list)  # per medication_changes(): c, new cramp nights
+    changes: list[list[tuple[int, Comparison]]] = field(default_factory=list)  # per medication_changes(): looks so far
     supplements: list[Comparison] = field(default_factory=list)  # per supplement_changes()

@@ -10,7 +10,7 @@ per night come from one SQL aggregate, the rest from flat value lists.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -261,4 +261,29 @@ def _episodes(rows: list[tuple], zone: ZoneInfo) -> Episodes:
         hard_knot=floats("hard_knot"),
         walking_pain_relief=objects("walking_pain_relief"),
         flags={name: np.array(column.get(name, ()), dtype=bool) for name in EPISODE_FLAGS},
+    )
+
+
+def as_of(panel: Panel, last_night: date) -> Panel:
+    """The panel as it stood the morning after `last_night`: later nights, cramps and courses left out.
+    What a look on that day saw (the honesty simulations replay a year of daily looks with it)."""
+    keep = panel.nights <= np.datetime64(last_night)
+    e = panel.episodes
+    early = e.night <= np.datetime64(last_night)
+    today = date.fromordinal(last_night.toordinal() + 1)
+    return Panel(
+        user_id=panel.user_id,
+        zone=panel.zone,
+        today=today,
+        profile=panel.profile,
+        nights=panel.nights[keep],
+        cramps=panel.cramps[keep],
+        context={name: values[keep] for name, values in panel.context.items()},
+        bedtime=panel.bedtime[keep],
+        wake_time=panel.wake_time[keep],
+        episodes=Episodes(
+            **{f.name: getattr(e, f.name)[early] for f in fields(Episodes) if f.name != "flags"},
+            flags={name: values[early] for name, values in e.flags.items()},
+        ),
+        courses=[c for c in panel.courses if c.started_on <= today],
     )

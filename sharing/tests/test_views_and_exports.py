@@ -77,7 +77,7 @@ def test_the_api_reads_filter_and_paginate_like_the_diary_api(grant):
     assert AccessLog.objects.get().detail.startswith("since=")
     findings = get(grant, "clinician-api-findings").json()
     assert [f["rule"] for f in findings] == ["R13", "R06", "R03"]
-    assert findings[1]["ci95"] == [1.05, 2.95] and findings[1]["counts"]["nights_exposed"] == 34
+    assert findings[1]["interval"] == [1.05, 2.95] and findings[1]["counts"]["nights_exposed"] == 34
 
 
 # --- Dashboard --------------------------------------------------------------------------------
