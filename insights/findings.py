@@ -77,8 +77,13 @@ def interval_words(interval: tuple[float | None, float | None] | None) -> str:
     if not interval or interval[0] is None:
         return ""
     low, high = interval
-    top = "no upper limit yet" if high is None else f"{high:.1f}"
-    return f"; plausible range {low:.1f} to {top}"
+    top = "no upper limit yet" if high is None else _ratio(high)
+    return f"; plausible range {_ratio(low)} to {top}"
+
+
+def _ratio(value: float) -> str:
+    # Two decimals near 1, so that a range that excludes 1 never reads as "1.0".
+    return f"{value:.2f}" if 0.9 < value < 1.1 else f"{value:.1f}"
 
 
 def ratio_words(rate_ratio: float | None) -> str:

@@ -114,11 +114,12 @@ class ExposureRule:
             )
         needed = stats.nights_to_testable(c, logged_nights)
         numbers = comparison_words(c, self.exposed_words, self.other_words)
-        more = (
-            f"at your pace, about {needed} more logged nights with {self.record_words} recorded"
-            if needed is not None
-            else "a first cramp logged"
-        )
+        if needed is None:
+            more = "a first cramp logged"
+        elif needed > 365:
+            more = f"at your pace, more than a year of logging {self.record_words}"
+        else:
+            more = f"at your pace, about {needed} more logged nights with {self.record_words} recorded"
         return Finding(
             **base,
             nights_needed=needed,
