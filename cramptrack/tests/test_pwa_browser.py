@@ -155,11 +155,13 @@ def test_a_red_flag_stays_until_acknowledged_then_moves_to_the_history(new_conte
     card = page.locator(".card-alarm", has_text="swollen, red or warm calf")
     card.wait_for()
     assert f"{reported.day} {reported:%b %Y}" in card.text_content()
+    screenshot(page, "insights-red-flag")
 
     card.get_by_role("button", name="I've seen someone about this").click()
     page.wait_for_selector("#flag-history:not([hidden])")
     assert page.locator(".card-alarm").count() == 0
     assert "A swollen, red or warm calf" in page.locator("#flag-history").text_content()
+    screenshot(page, "insights-red-flag-history")
     assert RedFlagAcknowledgement.objects.filter(user=alice, flag="calf_swelling").count() == 1
     assert errors == []
 
