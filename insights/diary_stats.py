@@ -12,21 +12,9 @@ from .panel import Course
 from .stats import Comparison
 
 RECENT_DAYS = 30  # walking pain (R05) and long cramps (R14): so many reports within this many days
-# The checklist boxes that raise a flag on their own, on the first report.
-RED_FLAGS = (
-    "breathless_chest_pain",
-    "calf_swelling",
-    "saddle_numbness",
-    "weakness",
-    "dark_urine",
-    "foot_pale_cold",
-    "numbness_tingling",
-    "tingling_mouth_fingers",
-    "pain_between_cramps",
-)
 # A red flag stays active from its report until the person says they have seen a clinician about it
-# (insights.models.RedFlagAcknowledgement); a later report raises it again. These are all the flags
-# that can be acknowledged: the boxes, cramps spreading beyond the legs (R14), and two count rules.
+# (insights.models.RedFlagAcknowledgement); a later report raises it again. FLAGS are all of them: the
+# checklist boxes (one report raises each), cramps spreading beyond the legs (R14) and two count rules.
 WALKING_PAIN = "walking_pain"  # R05: pain on walking eased by rest, twice within RECENT_DAYS
 LONG_CRAMPS = "long_cramps"  # R14: cramps over 10 minutes, three times within RECENT_DAYS
 SPREAD = "spread_beyond_legs"  # R14: one report
