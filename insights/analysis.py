@@ -13,7 +13,8 @@ Deliberate departures from triggers.md, each to avoid a false alarm:
   raise an E2 by itself: having a condition is not a new finding, and an E2
   would silence every other tip for everyone on a diuretic. The finding says
   to ask their clinician about fluids instead.
-- A red flag is active for 28 days after its last report, then drops back.
+- A red flag stays active, with its report dates, until the person says they
+  have seen a clinician about it; then it moves to their history.
 """
 
 from .diary_stats import DiaryStats

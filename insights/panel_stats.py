@@ -5,7 +5,17 @@ from datetime import timedelta
 import numpy as np
 
 from . import stats
-from .diary_stats import RECENT_DAYS, RED_FLAG_DAYS, RED_FLAGS, TREND_NIGHTS, Burden, DiaryStats
+from .diary_stats import (
+    FLAG_COUNTS,
+    FLAGS,
+    LONG_CRAMPS,
+    RECENT_DAYS,
+    TREND_NIGHTS,
+    WALKING_PAIN,
+    Burden,
+    DiaryStats,
+    Reported,
+)
 from .findings import recent
 from .panel import Panel
 from .rules.exposures import exposures
@@ -17,8 +27,8 @@ TRIMESTERS = (("first", -99, 14), ("second", 14, 28), ("third", 28, 99))
 
 def from_panel(panel: Panel) -> DiaryStats:
     e = panel.episodes
-    in_28, in_30 = recent(panel, RED_FLAG_DAYS), recent(panel, RECENT_DAYS)
-    walking_pain = (e.walking_pain_relief != "") & in_30
+    in_30 = recent(panel, RECENT_DAYS)
+    walking_pain = (e.walking_pain_relief != "") & unacknowledged(panel, WALKING_PAIN)
     known = e.context != ""
     one_sided = np.isin(e.side, ["left", "right"])
     nerve = e.flags["back_pain_radiating"] | e.flags["numbness_tingling"]
@@ -29,11 +39,10 @@ def from_panel(panel: Panel) -> DiaryStats:
         profile=panel.profile,
         courses=panel.courses,
         logged_nights=n,
-        red_flags=frozenset(name for name in RED_FLAGS if (e.flags[name] & in_28).any()),
-        walking_pain_30=int(walking_pain.sum()),
-        walking_pain_sitting_30=int((walking_pain & (e.walking_pain_relief == "sitting_or_bending")).sum()),
-        long_30=int((in_30 & (e.duration > 10)).sum()),
-        spread_30=bool((in_30 & e.flags["spread_beyond_legs"]).any()),
+        red_flags=reported_flags(panel),
+        walking_pain=int(walking_pain.sum()),
+        walking_pain_30=int((walking_pain & in_30).sum()),
+        walking_pain_sitting=int((walking_pain & (e.walking_pain_relief == "sitting_or_bending")).sum()),
         context_n=int(known.sum()),
         at_rest=int(np.isin(e.context[known], ["woke_from_sleep", "lying_awake"]).sum()),
         walking=int((e.context[known] == "walking").sum()),
@@ -54,6 +63,30 @@ def from_panel(panel: Panel) -> DiaryStats:
         changes=[_looks(panel, change) for change in medication_changes(panel.courses)],
         supplements=[_before_after(panel, change.pre, change.post) for change in supplement_changes(panel.courses)],
     )
+
+
+def reported_flags(panel: Panel) -> dict[str, Reported]:
+    """The red flags reported since their last acknowledgement, by name; a count flag needs its count
+    of reports within RECENT_DAYS (after the acknowledgement)."""
+    e = panel.episodes
+    counted = {WALKING_PAIN: e.walking_pain_relief != "", LONG_CRAMPS: e.duration > 10}
+    out = {}
+    for name in FLAGS:
+        mask = (counted[name] if name in counted else e.flags[name]) & unacknowledged(panel, name)
+        if not mask.any():
+            continue
+        days = np.sort(e.started_on[mask])
+        needed = FLAG_COUNTS.get(name, 1)
+        if needed > 1 and not ((days[needed - 1 :] - days[: 1 - needed]).astype(int) < RECENT_DAYS).any():
+            continue
+        out[name] = Reported(days[0].item(), days[-1].item(), int(mask.sum()), int(e.started_us[mask].max()))
+    return out
+
+
+def unacknowledged(panel: Panel, name: str) -> np.ndarray:
+    """Episodes that start after the latest report the person has acknowledged for this flag."""
+    since = panel.acknowledged.get(name)
+    return np.ones(len(panel.episodes), dtype=bool) if since is None else panel.episodes.started_us > since
 
 
 def _burden(panel: Panel) -> Burden:

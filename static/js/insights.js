@@ -2,9 +2,9 @@
 // each pattern with its plausible range on a log axis, and what can't be told yet.
 // Charts are inline SVG drawn here; no chart library.
 
-import { load } from "./api.js";
+import { NetworkError, load, send } from "./api.js";
 import { boot, ready } from "./app.js";
-import { $, format, h, parseDate } from "./ui.js";
+import { $, format, h, parseDate, toast } from "./ui.js";
 
 boot();
 
@@ -42,6 +42,23 @@ function dataTable(caption, headers, rows) {
 
 function shortDate(iso) {
   return format(parseDate(iso), { day: "numeric", month: "short" });
+}
+
+function longDate(iso) {
+  return format(parseDate(iso), { day: "numeric", month: "short", year: "numeric" });
+}
+
+// "I've seen someone about this": the flag moves to the history; a new report raises it again.
+async function acknowledge(flag, button) {
+  button.disabled = true;
+  try {
+    const response = await send("POST", `/api/v1/insights/red-flags/${encodeURIComponent(flag)}/acknowledge/`);
+    if (!response.ok) throw new Error(String(response.status));
+    await start();
+  } catch (error) {
+    button.disabled = false;
+    toast(error instanceof NetworkError ? "That needs a connection. Try again when you're online." : "That didn't save. Please try again.");
+  }
 }
 
 function weeklyChart(weeks) {
@@ -177,6 +194,24 @@ function flagCard(finding) {
     h("h3", { class: "card-title" }, level.action),
     h("p", {}, finding.message),
     finding.source ? h("p", { class: "small muted" }, finding.source) : null,
+    finding.counts?.flag
+      ? h(
+          "p",
+          {},
+          h("button", { type: "button", class: "btn btn-small", onclick: (event) => acknowledge(finding.counts.flag, event.currentTarget) }, "I've seen someone about this"),
+          h("span", { class: "small muted block" }, "It stays here until you say so, then moves to your history. A new report brings it back."),
+        )
+      : null,
+  );
+}
+
+function historyItem(ack) {
+  const reported = ack.first_reported_on === ack.last_reported_on ? longDate(ack.first_reported_on) : `${longDate(ack.first_reported_on)} to ${longDate(ack.last_reported_on)}`;
+  return h(
+    "li",
+    { class: "waiting-item" },
+    h("strong", {}, ack.label),
+    h("span", { class: "small muted block" }, `Reported ${reported}; you saw someone about it (noted ${format(new Date(ack.acknowledged_at), { dateStyle: "medium" })}).`),
   );
 }
 
@@ -221,6 +256,9 @@ function render(data) {
       ),
     ),
   );
+  const history = data.red_flag_history || [];
+  $("#flag-history").hidden = !history.length;
+  $("#flag-history-list").replaceChildren(...history.map(historyItem));
   $("#notes").hidden = !notes.length;
   $("#notes-list").replaceChildren(
     ...notes.map((f) => h("article", { class: "card" }, h("h3", { class: "card-title" }, titleOf(f)), h("p", {}, f.message), f.tip ? h("p", { class: "tip" }, f.tip) : null)),
