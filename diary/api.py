@@ -20,13 +20,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cramptrack.auth import TokenAuthentication
 from cramptrack.parsers import StrictJSONParser
 from cramptrack.ratelimit import allauth_retry_after, too_many
 
 from . import exporter, importer
 from .models import CheckIn, DoseChange, Episode, MedicationCourse
-from .recording import SYNC_MAX_RECORDS, Conflict, create_episode, create_once, sync_records, upsert_checkin
+from .recording import SYNC_MAX_RECORDS, Conflict, create_once, sync_records, upsert_checkin
 from .serializers import (
     CheckInSerializer,
     EpisodeSerializer,
@@ -106,7 +105,7 @@ class IdempotentCreateMixin:
             instance, created = self.create_once(serializer)
         except Conflict as conflict:
             return conflict_response(conflict, type(serializer))
-        body = serializer.to_representation(instance)  # the validated serializer answers: no second one to build
+        body = serializer.to_representation(instance)  # the stored row, whether just created or found
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def create_once(self, serializer):
@@ -120,9 +119,6 @@ class EpisodeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Cramp episodes. `id` is the client's uuid; list filters: since, until (nights), muscle, side."""
 
     queryset = Episode.objects.none()  # the model, for the schema; get_queryset scopes every request
-
-    def create_once(self, serializer):
-        return create_episode(self.request.user, serializer.validated_data)
 
     serializer_class = EpisodeSerializer
     filterset_class = EpisodeFilter
@@ -383,5 +379,3 @@ class TokenView(APIView):
 @extend_schema(request=None, responses={204: None})
 class TokenLogoutView(knox_views.LogoutView):
     """Revoke the token this request came with."""
-
-    authentication_classes = [TokenAuthentication]  # ours: one scheme in the schema, one query
