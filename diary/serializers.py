@@ -120,7 +120,6 @@ class EpisodeSerializer(DiarySerializer):
 
 
 class CheckInSerializer(DiarySerializer):
-
     class Meta:
         model = CheckIn
         fields = [
