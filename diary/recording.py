@@ -127,12 +127,15 @@ class SyncResult:
 
 
 def sync_records(user, records: list[dict]) -> list[SyncResult]:
-    """Apply a batch of offline records in order; each one succeeds or fails on its own.
+    """Apply a batch of offline records in order; each one is stored or refused on its own.
 
     An episode goes through create_once and a check-in through upsert_checkin, as a single
     create or upsert does, so a synced row is stored exactly as the same row sent alone.
+    One transaction for the batch (a savepoint per record): if the database fails midway,
+    the client is told so and nothing of the batch is half-saved; its retry is idempotent.
     """
-    return [_sync_record(user, index, record) for index, record in enumerate(records)]
+    with transaction.atomic():
+        return [_sync_record(user, index, record) for index, record in enumerate(records)]
 
 
 def _sync_record(user, index: int, record) -> SyncResult:
