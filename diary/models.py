@@ -105,11 +105,15 @@ def touch_diary(user_id: int) -> None:
 
 
 def diary_written(user_id: int, nights: set[date] = frozenset()) -> None:
-    """What every diary write does, in the row's own transaction.
+    """What every diary write does, first thing in the row's own transaction.
 
     The diary is marked changed (touch_diary), and an episode's night can no longer be
     "no cramps" (correct_no_cramp_answers). DiaryRow.save and .delete call it, so the API,
     the sync, the importer and the admin all do, whichever way they reach the ORM.
+    Marking updates the owner's profile row, which makes it the diary's write lock: a second
+    write to the same diary waits until the first commits, so writes that touch several of
+    its rows (a sync, a check-in upsert, an episode correcting a check-in) queue rather than
+    deadlock. Hence first, before the row.
     """
     touch_diary(user_id)
     correct_no_cramp_answers(user_id, nights)
@@ -125,15 +129,13 @@ class DiaryRow(models.Model):
     # a failure still undoes the row and its marker together.
     def save(self, *args, **kwargs):
         with transaction.atomic(savepoint=False):
-            super().save(*args, **kwargs)
             diary_written(self.owner_id(), self.nights())
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        owner = self.owner_id()
         with transaction.atomic(savepoint=False):
-            result = super().delete(*args, **kwargs)
-            diary_written(owner)
-        return result
+            diary_written(self.owner_id())
+            return super().delete(*args, **kwargs)
 
     def nights(self) -> set[date]:
         """The nights this row says had cramps."""

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from rest_framework.exceptions import ValidationError
 
-from .models import CheckIn, Episode
+from .models import CheckIn, Episode, touch_diary
 from .serializers import CheckInSerializer, EpisodeSerializer
 
 SYNC_MAX_RECORDS = 500
@@ -85,7 +85,10 @@ def upsert_checkin(user, data: dict, *, partial: bool = True, strict: bool = Fal
     """
     day = iso_date_or_none(data.get("date"))  # not a date: the serializer below says why
     with transaction.atomic():
-        stored = CheckIn.objects.select_for_update().filter(user=user, date=day).first() if day else None
+        # The diary's write lock first (diary_written): a concurrent upsert of the same date waits
+        # here, then finds the row the first one stored and merges into it.
+        touch_diary(user.pk)
+        stored = CheckIn.objects.filter(user=user, date=day).first() if day else None
         serializer = CheckInSerializer(
             stored, data=data, partial=partial and stored is not None, context={"user": user, "strict_json": strict}
         )
