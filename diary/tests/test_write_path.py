@@ -2,11 +2,13 @@
 and API tokens are knox's, with an expiry."""
 
 import io
+import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -172,3 +174,47 @@ def test_a_token_of_another_user_with_the_same_key_prefix_does_not_authenticate(
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {forged}")
     assert client.get("/api/v1/me/").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writes_to_one_diary_queue_rather_than_deadlock(alice):
+    """A sync (episodes, then a check-in) and check-in upserts for the same diary, at the same time:
+    every diary write takes the owner's profile row first, so none of them fails."""
+    token = AuthToken.objects.create(alice)[1]
+    failures: list = []
+    days = [(date(2026, 11, 2) - timedelta(days=n)).isoformat() for n in range(20)]
+
+    def client():
+        api = APIClient(raise_request_exception=False)  # a deadlock is a 503 in the failures, not a dead thread
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return api
+
+    def syncing():
+        api = client()
+        for day in days:
+            records = [{"type": "episode", "data": body()}, {"type": "checkin", "data": {"date": day, "stress": 3}}]
+            response = api.post("/api/v1/sync/", {"records": records}, format="json")
+            if response.status_code != 200 or {r["status"] for r in response.data["results"]} - {"created", "updated"}:
+                failures.append(("sync", response.status_code, response.content[:200]))
+
+    def upserting():
+        api = client()
+        for day in days:
+            response = api.post("/api/v1/checkins/", {"date": day, "sleep_hours": 7}, format="json")
+            if response.status_code not in (200, 201):
+                failures.append(("upsert", response.status_code, response.content[:200]))
+
+    def in_thread(work):
+        try:
+            work()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    threads = [threading.Thread(target=in_thread, args=(work,)) for work in (syncing, upserting, upserting)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert CheckIn.objects.filter(user=alice).count() == len(days)
+    assert all(c.stress == 3 and c.sleep_hours == 7 for c in CheckIn.objects.filter(user=alice))
