@@ -6,7 +6,6 @@ from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django_filters import rest_framework as filters
@@ -354,12 +353,11 @@ class TokenView(APIView):
         # The login page's limits, in the same cache buckets: allauth's per-address "login"
         # limit, and (inside the adapter's authenticate) the failed-login limit per address
         # and per email, so the API is no way round the login page's brute-force limits.
-        if not ratelimit.consume(request._request, action="login"):
-            return too_many(request._request, allauth_retry_after(request._request))
+        # allauth is handed DRF's request, which passes every attribute through to Django's.
+        if not ratelimit.consume(request, action="login"):
+            return too_many(request, allauth_retry_after(request))
         try:
-            user = get_adapter(request._request).authenticate(
-                request._request, email=str(email).lower(), password=str(password)
-            )
+            user = get_adapter(request).authenticate(request, email=str(email).lower(), password=str(password))
         except ImmediateHttpResponse as refused:  # too many failed logins
             return refused.response
         if user is None:
@@ -370,7 +368,7 @@ class TokenView(APIView):
         # With two-factor on, a password alone must not open a door the login page keeps shut.
         totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
         code = str(request.data.get("code", "")) if isinstance(request.data, dict) else ""
-        if totp is not None and not TOTP(totp).validate_code(code):
+        if totp is not None and not totp.wrap().validate_code(code):
             raise ValidationError({"code": ["Two-factor authentication is on: send the app's 6-digit code."]})
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_201_CREATED)
