@@ -47,9 +47,9 @@ test: $(BIN)/.installed $(AXE)
 	SECRET_KEY=test-only-secret DEBUG=0 CELERY_TASK_ALWAYS_EAGER=0 \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## bench-api: episode create vs a bare INSERT view, bulk sync vs single creates (bench/README.md)
+## bench-api: the API budget, a realistic mix at 50 requests/s against gunicorn on PostgreSQL (bench/README.md)
 bench-api: $(BIN)/.installed
-	$(BIN)/python bench/api_throughput.py
+	$(BIN)/python bench/api_mix.py
 
 ## bench-analysis: 10,000 diaries through Celery vs a per-row loop and a SQL aggregate (bench/ANALYSIS.md)
 bench-analysis: $(BIN)/.installed

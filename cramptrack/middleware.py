@@ -36,3 +36,24 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class TokenHeaderMiddleware:
+    """An Authorization header that is not UTF-8 is a 401, as any wrong token is.
+
+    knox.auth.TokenAuthentication decodes the token as UTF-8 unchecked, so such a header
+    would be a 500. No valid credential of this app (a knox token is hex) has such bytes.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        try:
+            header.encode("iso-8859-1").decode("utf-8")  # WSGI hands headers over as ISO-8859-1 text
+        except UnicodeError:
+            response = JsonResponse({"detail": "Invalid token."}, status=401)
+            response["WWW-Authenticate"] = "Token"
+            return response
+        return self.get_response(request)

@@ -1,19 +1,10 @@
-"""OpenAPI schema fixes: our token class, and the error answers every operation can give.
+"""OpenAPI schema fixes: the error answers every operation can give.
 
 drf-spectacular documents only the success answer of each operation; schemathesis
 (make reliability) rightly flags every other status it meets as undocumented.
 The hook below adds the error answers this API really gives, with one shape:
 {"detail": "..."} or, for a 400, one list of messages per field.
 """
-
-from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
-
-
-class TokenScheme(KnoxTokenScheme):
-    """cramptrack.auth.TokenAuthentication is knox's, with one query: the same header."""
-
-    target_class = "cramptrack.auth.TokenAuthentication"
-
 
 ERROR = {
     "type": "object",

@@ -6,6 +6,7 @@ DATABASE_URL and REDIS_URL switches to PostgreSQL and Redis with no code change.
 A .env file beside manage.py is read if present (`make run` writes one).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cramptrack.middleware.BodySizeLimitMiddleware",
+    "cramptrack.middleware.TokenHeaderMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -129,12 +131,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # The hot statements (cramptrack.db.prepared_cursor: the token query, the episode and sync INSERTs)
-    # are prepared on a connection after 5 runs, so PostgreSQL stops planning them on every
-    # request. Only those: the ORM's cursors bind parameters client-side and never prepare.
-    # Off (0) behind a pooler in transaction mode that cannot keep prepared statements.
-    _prepare = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5 if _prepare else None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -237,13 +233,19 @@ LOGIN_URL = "account_login"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 
-REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False}
+# API tokens (knox) expire after API_TOKEN_TTL_DAYS without use: each authenticated request
+# moves the expiry forward again (AUTO_REFRESH), so a client in daily use stays signed in
+# and a lost or forgotten token stops working on its own.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
+    "AUTO_REFRESH": True,
+}
 
 # --- API -----------------------------------------------------------------------
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "cramptrack.auth.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

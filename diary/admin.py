@@ -1,8 +1,15 @@
-"""Admin is for operators fixing accounts; diary content is shown read-only."""
+"""Admin is for operators fixing accounts; diary content is shown read-only.
+
+Its writes take the same path as the API's: a deleted row goes through DiaryRow.delete
+(the diary is marked changed), a profile change through ProfileSerializer.update
+(digest schedule, nights restamped after a change of time zone, the diary marked changed).
+"""
 
 from django.contrib import admin
+from django.db import transaction
 
 from .models import CheckIn, Episode, MedicationCourse, Profile
+from .serializers import ProfileSerializer
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -12,11 +19,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for row in queryset:  # one by one: a queryset's delete() would skip DiaryRow.delete
+            row.delete()
+
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
     list_display = ("user", "timezone", "digest_enabled")
     search_fields = ("user__email",)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        ProfileSerializer().update(Profile.objects.get(pk=obj.pk), changed)
 
 
 @admin.register(Episode)

@@ -6,7 +6,6 @@ from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django_filters import rest_framework as filters
@@ -20,13 +19,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cramptrack.auth import TokenAuthentication
 from cramptrack.parsers import StrictJSONParser
 from cramptrack.ratelimit import allauth_retry_after, too_many
 
 from . import exporter, importer
 from .models import CheckIn, DoseChange, Episode, MedicationCourse
-from .recording import SYNC_MAX_RECORDS, Conflict, create_episode, create_once, sync_records, upsert_checkin
+from .recording import SYNC_MAX_RECORDS, Conflict, create_once, sync_records, upsert_checkin
 from .serializers import (
     CheckInSerializer,
     EpisodeSerializer,
@@ -106,7 +104,7 @@ class IdempotentCreateMixin:
             instance, created = self.create_once(serializer)
         except Conflict as conflict:
             return conflict_response(conflict, type(serializer))
-        body = serializer.to_representation(instance)  # the validated serializer answers: no second one to build
+        body = serializer.to_representation(instance)  # the stored row, whether just created or found
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def create_once(self, serializer):
@@ -120,9 +118,6 @@ class EpisodeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Cramp episodes. `id` is the client's uuid; list filters: since, until (nights), muscle, side."""
 
     queryset = Episode.objects.none()  # the model, for the schema; get_queryset scopes every request
-
-    def create_once(self, serializer):
-        return create_episode(self.request.user, serializer.validated_data)
 
     serializer_class = EpisodeSerializer
     filterset_class = EpisodeFilter
@@ -358,12 +353,11 @@ class TokenView(APIView):
         # The login page's limits, in the same cache buckets: allauth's per-address "login"
         # limit, and (inside the adapter's authenticate) the failed-login limit per address
         # and per email, so the API is no way round the login page's brute-force limits.
-        if not ratelimit.consume(request._request, action="login"):
-            return too_many(request._request, allauth_retry_after(request._request))
+        # allauth is handed DRF's request, which passes every attribute through to Django's.
+        if not ratelimit.consume(request, action="login"):
+            return too_many(request, allauth_retry_after(request))
         try:
-            user = get_adapter(request._request).authenticate(
-                request._request, email=str(email).lower(), password=str(password)
-            )
+            user = get_adapter(request).authenticate(request, email=str(email).lower(), password=str(password))
         except ImmediateHttpResponse as refused:  # too many failed logins
             return refused.response
         if user is None:
@@ -374,7 +368,7 @@ class TokenView(APIView):
         # With two-factor on, a password alone must not open a door the login page keeps shut.
         totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
         code = str(request.data.get("code", "")) if isinstance(request.data, dict) else ""
-        if totp is not None and not TOTP(totp).validate_code(code):
+        if totp is not None and not totp.wrap().validate_code(code):
             raise ValidationError({"code": ["Two-factor authentication is on: send the app's 6-digit code."]})
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_201_CREATED)
@@ -383,5 +377,3 @@ class TokenView(APIView):
 @extend_schema(request=None, responses={204: None})
 class TokenLogoutView(knox_views.LogoutView):
     """Revoke the token this request came with."""
-
-    authentication_classes = [TokenAuthentication]  # ours: one scheme in the schema, one query

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -104,21 +104,42 @@ def touch_diary(user_id: int) -> None:
     Profile.objects.filter(user_id=user_id).update(diary_changed_at=timezone.now())
 
 
+def diary_written(user_id: int, nights: set[date] = frozenset()) -> None:
+    """What every diary write does, first thing in the row's own transaction.
+
+    The diary is marked changed (touch_diary), and an episode's night can no longer be
+    "no cramps" (correct_no_cramp_answers). DiaryRow.save and .delete call it, so the API,
+    the sync, the importer and the admin all do, whichever way they reach the ORM.
+    Marking updates the owner's profile row, which makes it the diary's write lock: a second
+    write to the same diary waits until the first commits, so writes that touch several of
+    its rows (a sync, a check-in upsert, an episode correcting a check-in) queue rather than
+    deadlock. Hence first, before the row.
+    """
+    touch_diary(user_id)
+    correct_no_cramp_answers(user_id, nights)
+
+
 class DiaryRow(models.Model):
-    """An owned diary row: saving or deleting it marks the diary for re-analysis."""
+    """An owned diary row: saving or deleting it marks the diary for re-analysis (diary_written)."""
 
     class Meta:
         abstract = True
 
+    # savepoint=False: inside a caller's transaction (create_once's savepoint) this adds no round trips;
+    # a failure still undoes the row and its marker together.
     def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        touch_diary(self.owner_id())
+        with transaction.atomic(savepoint=False):
+            diary_written(self.owner_id(), self.nights())
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        owner = self.owner_id()
-        result = super().delete(*args, **kwargs)
-        touch_diary(owner)
-        return result
+        with transaction.atomic(savepoint=False):
+            diary_written(self.owner_id())
+            return super().delete(*args, **kwargs)
+
+    def nights(self) -> set[date]:
+        """The nights this row says had cramps."""
+        return set()
 
     def owner_id(self) -> int:
         return self.user_id
@@ -205,36 +226,9 @@ class Episode(DiaryRow):
             ),
         ]
         indexes = [
-            # Date-range lists, per-night aggregation in insights, the calendar. On PostgreSQL it also
-            # carries what insights.chunk reads of an episode, so a diary's episodes, written night by
-            # night among everyone else's, are read from the index, ordered by user, not from as many
-            # heap pages (bench/ANALYSIS.md). SQLite ignores INCLUDE.
-            models.Index(
-                fields=["user", "night"],
-                name="episode_user_night",
-                include=[
-                    "started_at",
-                    "time_approximate",
-                    "muscle",
-                    "side",
-                    "context",
-                    "duration_minutes",
-                    "hard_knot",
-                    "urge_to_move",
-                    "walking_pain_relief",
-                    "spread_beyond_legs",
-                    "back_pain_radiating",
-                    "numbness_tingling",
-                    "breathless_chest_pain",
-                    "calf_swelling",
-                    "saddle_numbness",
-                    "weakness",
-                    "dark_urine",
-                    "foot_pale_cold",
-                    "tingling_mouth_fingers",
-                    "pain_between_cramps",
-                ],
-            ),
+            # Episodes by night: the API's since/until filter, the check-in's "you logged cramps that
+            # night" check, the weekly email's nights (insights.digest) and the per-night counts of the panel.
+            models.Index(fields=["user", "night"], name="episode_user_night"),
             # The newest-first list.
             models.Index(fields=["user", "-started_at"], name="episode_user_started"),
         ]
@@ -245,7 +239,9 @@ class Episode(DiaryRow):
     def save(self, *args, **kwargs):
         self.night = night_of(self.started_at, self.user.profile.zone)
         super().save(*args, **kwargs)
-        correct_no_cramp_answers(self.user_id, {self.night})
+
+    def nights(self) -> set[date]:
+        return {self.night}
 
     @property
     def red_flags(self) -> list[str]:
@@ -333,11 +329,11 @@ class CheckIn(DiaryRow):
     class Meta:
         ordering = ["-date"]
         constraints = [
+            # One check-in per night. Its index serves the upsert's lookup by date, the API's since/until
+            # filter, the "no cramps" correction (correct_no_cramp_answers) and the panel's check-ins by date.
             models.UniqueConstraint(fields=["user", "date"], name="checkin_one_per_user_and_date"),
             models.UniqueConstraint(fields=["user", "uuid"], name="checkin_uuid_unique_per_user"),
         ]
-        # The (user, date) unique index serves date-range lists and the per-night panel. On PostgreSQL it also
-        # INCLUDEs the columns insights.chunk reads (migration 0003), so the analysis reads no check-in heap page.
 
     def __str__(self):
         return f"check-in for {self.date}"

@@ -4,21 +4,12 @@ Field names here are the public contract: the API, the CSV columns and the
 JSON export all use them.
 """
 
-import copy
-from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
-from django.utils.functional import cached_property
-from rest_framework import ISO_8601, serializers
-from rest_framework.fields import SkipField, empty, get_error_detail
-from rest_framework.relations import PKOnlyObject
-from rest_framework.settings import api_settings
-from rest_framework.utils.serializer_helpers import BindingDict
+from rest_framework import serializers
 
 from cramptrack.json_types import StrictJSONTypes
 
@@ -39,16 +30,11 @@ EARLIEST_DATE = timezone.datetime(1950, 1, 1).date()
 
 
 def name_allowed_choices(fields) -> None:
-    """Make an unknown choice's error name the allowed values.
-
-    Set in the field's constructor arguments too: DRF copies a field by building it again from them.
-    """
+    """Make an unknown choice's error name the allowed values."""
     for field in fields:
         if isinstance(field, serializers.ChoiceField):
             allowed = ", ".join(str(key) for key in field.choices if key != "")
-            message = f'"{{input}}" is not a valid choice. Allowed: {allowed}.'
-            field.error_messages["invalid_choice"] = message
-            field._kwargs.setdefault("error_messages", {})["invalid_choice"] = message
+            field.error_messages["invalid_choice"] = f'"{{input}}" is not a valid choice. Allowed: {allowed}.'
 
 
 class DiarySerializer(StrictJSONTypes, serializers.ModelSerializer):
@@ -56,132 +42,10 @@ class DiarySerializer(StrictJSONTypes, serializers.ModelSerializer):
 
     id = serializers.UUIDField(source="uuid", required=False)
 
-    # Fields built from the model once per class: introspecting ~30 model fields
-    # was most of an episode create's validation time. Each instance gets copies.
-    _built_fields: dict[type, dict] = {}
-    # Likewise the validators DRF derives from the model's constraints for every instance.
-    _built_validators: dict[type, list] = {}
-    # Serializers whose fields hold no nested serializer may share the built fields'
-    # innards (validators, choices, messages: never changed after building) and copy
-    # only the top level; DRF's deep copy rebuilds every field from its arguments.
-    flat_fields = False
-
     def get_fields(self):
-        built = self._built()
-        if self.flat_fields:
-            return {name: shallow_copy(field) for name, field in built.items()}
-        # A field's deepcopy rebuilds it from its constructor arguments: add the text check after.
-        return guard_text_fields(copy.deepcopy(built))
-
-    def _built(self) -> dict:
-        cls = type(self)
-        built = DiarySerializer._built_fields.get(cls)
-        if built is None:
-            built = guard_text_fields(super().get_fields())
-            name_allowed_choices(built.values())
-            for name, field in built.items():
-                if not hasattr(field, "child"):  # a list's child is bound to its list: bound per instance below
-                    field.bind(field_name=name, parent=None)
-            DiarySerializer._built_fields[cls] = built
-        return built
-
-    @cached_property
-    def fields(self):
-        """DRF's bound fields. A flat serializer's fields come already bound: binding names a field
-        after its key and reads its source (the same for every instance), only the parent differs."""
-        if not self.flat_fields:
-            return super().fields
-        fields = BindingDict(self)
-        for name, field in self.get_fields().items():
-            if hasattr(field, "child"):  # a list: its own child, bound to it as DRF's constructor does
-                field.child = shallow_copy(field.child)
-                field.child.parent = field
-                fields[name] = field  # BindingDict binds it to this serializer
-            else:
-                field.parent = self
-                fields.fields[name] = field
+        fields = guard_text_fields(super().get_fields())
+        name_allowed_choices(fields.values())
         return fields
-
-    def get_validators(self):
-        cls = type(self)
-        built = DiarySerializer._built_validators.get(cls)
-        if built is None:
-            built = DiarySerializer._built_validators[cls] = super().get_validators()
-        return list(built)  # stateless (each call is handed the serializer); the list is the instance's own
-
-    # DRF walks self.fields through its Mapping interface, a Python call per field and lookup;
-    # the bound fields' own dict is the same fields in the same order.
-    @property
-    def _writable_fields(self):
-        return [field for field in self.fields.fields.values() if not field.read_only]
-
-    @property
-    def _readable_fields(self):
-        return [field for field in self.fields.fields.values() if not field.write_only]
-
-    def to_internal_value(self, data):
-        """DRF's Serializer.to_internal_value, minus the fields a JSON body leaves out that can only be skipped.
-
-        DRF runs every writable field's validation, and a field that is absent, optional and without a
-        default ends each time in SkipField: 20 of an episode's 25 as the phone sends it, most of the
-        validation's cost. Those are passed over here; any other field goes through DRF's own steps.
-        """
-        if type(data) is not dict:  # not a JSON object (a form's QueryDict, a list...): DRF's own path
-            return super().to_internal_value(data)
-        self.check_json_types(data)
-        ret, errors = {}, {}
-        for field in self._writable_fields:
-            name = field.field_name
-            if name not in data and not field.required and field.default is empty:
-                continue  # what DRF would do: get_value() gives `empty`, get_default() raises SkipField
-            validate_method = getattr(self, "validate_" + name, None)
-            try:
-                value = field.run_validation(field.get_value(data))
-                if validate_method is not None:
-                    value = validate_method(value)
-            except serializers.ValidationError as exc:
-                errors[name] = exc.detail
-            except DjangoValidationError as exc:
-                errors[name] = get_error_detail(exc)
-            except SkipField:
-                pass
-            else:
-                self.set_value(ret, field.source_attrs, value)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return ret
-
-    def to_representation(self, instance):
-        """DRF's Serializer.to_representation, with a flat serializer's plain fields and times read straight
-        off the row: DRF's two calls per field (get_attribute, to_representation) and its time zone lookup
-        per time were most of an episode's representation, in every create's answer and on every list page."""
-        if not (self.flat_fields and isinstance(instance, Model)):
-            return super().to_representation(instance)
-        ret = {}
-        zone = _UNKNOWN
-        for field in self._readable_fields:
-            plain = PLAIN_REPRESENTATION.get(type(field))
-            if plain is not None and len(field.source_attrs) == 1:
-                value = getattr(instance, field.source_attrs[0], _MISSING)
-                if value is not _MISSING:  # missing: DRF's steps below decide (a default, a skip, an error)
-                    ret[field.field_name] = None if value is None else plain(field, value)
-                    continue
-            elif type(field) is serializers.DateTimeField and _iso_in_current_zone(field):
-                value = getattr(instance, field.source_attrs[0], _MISSING) if len(field.source_attrs) == 1 else _MISSING
-                if isinstance(value, datetime) and value.utcoffset() is not None:
-                    if zone is _UNKNOWN:  # DRF looks it up for each value
-                        zone = timezone.get_current_timezone()
-                    with suppress(OverflowError):  # out of range there: DRF's steps below give its error
-                        text = value.astimezone(zone).isoformat()
-                        ret[field.field_name] = text[:-6] + "Z" if text.endswith("+00:00") else text
-                        continue
-            try:  # any other field: DRF's own steps
-                attribute = field.get_attribute(instance)
-            except SkipField:
-                continue
-            check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
-            ret[field.field_name] = None if check_for_none is None else field.to_representation(attribute)
-        return ret
 
     def validate_id(self, value):
         if self.instance is not None and value is not None and value != self.instance.uuid:
@@ -191,42 +55,6 @@ class DiarySerializer(StrictJSONTypes, serializers.ModelSerializer):
     @property
     def owner(self):
         return self.context["user"] if "user" in self.context else self.context["request"].user
-
-
-def _choice_representation(field: serializers.ChoiceField, value):
-    if value == "":
-        return value
-    return field.choice_strings_to_values.get(str(value), value)
-
-
-_MISSING = object()
-_UNKNOWN = object()
-
-
-def _iso_in_current_zone(field: serializers.DateTimeField) -> bool:
-    """Whether DRF writes this field's aware values as ISO 8601 in the active time zone (its default)."""
-    return (
-        settings.USE_TZ
-        and not hasattr(field, "timezone")
-        and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
-    )
-
-
-# What DRF's to_representation returns for a field's (non-null) value, for the field types where that
-# is a builtin's conversion (and a choice's lookup). Exact types: a subclass may represent differently.
-PLAIN_REPRESENTATION = {
-    serializers.CharField: lambda field, value: str(value),
-    serializers.IntegerField: lambda field, value: int(value),
-    serializers.BooleanField: lambda field, value: value if type(value) is bool else field.to_representation(value),
-    serializers.ChoiceField: _choice_representation,
-}
-
-
-def shallow_copy(field: serializers.Field) -> serializers.Field:
-    """copy.copy(field), without its generic __reduce_ex__ round trip (a third of its cost)."""
-    clone = object.__new__(type(field))
-    clone.__dict__.update(field.__dict__)
-    return clone
 
 
 def reject_far_past(day):
@@ -245,7 +73,6 @@ def reject_far_future(day):
 
 
 class EpisodeSerializer(DiarySerializer):
-    flat_fields = True
     night = serializers.DateField(read_only=True)
     red_flags = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -293,8 +120,6 @@ class EpisodeSerializer(DiarySerializer):
 
 
 class CheckInSerializer(DiarySerializer):
-    flat_fields = True
-
     class Meta:
         model = CheckIn
         fields = [

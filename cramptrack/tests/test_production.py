@@ -114,29 +114,6 @@ def test_production_settings_values():
     }
 
 
-@pytest.mark.django_db
-def test_only_the_hot_statements_are_prepared_and_the_switch_turns_it_off():
-    from django.db import connection
-
-    from cramptrack.db import prepared_cursor
-
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are a PostgreSQL setting")
-    hot = "SELECT count(*) FROM diary_episode WHERE user_id = %s"
-    orm = "SELECT count(*) FROM diary_checkin WHERE user_id = %s"
-    for user_id in range(6):  # prepare_threshold is 5
-        with prepared_cursor() as cursor:
-            cursor.execute(hot, [user_id])
-        with connection.cursor() as cursor:
-            cursor.execute(orm, [user_id])
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [row[0] for row in cursor.fetchall()]
-    assert prepared == ["SELECT count(*) FROM diary_episode WHERE user_id = $1"]
-    off = settings_in(production_env(DATABASE_PREPARED_STATEMENTS="0"), "DATABASES")
-    assert off["DATABASES"]["default"]["OPTIONS"]["prepare_threshold"] is None
-
-
 def test_refuses_to_start_without_a_secret_key():
     result = manage(production_env(SECRET_KEY=None), "check")
     assert result.returncode != 0

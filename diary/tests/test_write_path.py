@@ -1,79 +1,128 @@
-"""The lean episode write path and token authentication behave as the ORM paths they replace."""
+"""One write path: every door into the diary marks it changed and corrects "no cramps" the same way,
+and API tokens are knox's, with an expiry."""
 
+import io
+import threading
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from diary import recording
+from accounts.models import User
 from diary.models import CheckIn, Episode, Profile
-from diary.recording import Conflict
 
 pytestmark = pytest.mark.django_db
 
+NIGHT = date(2026, 11, 2)  # 03:10 UTC on the 3rd is the night of the 2nd in London
 
-def validated(**overrides):
-    data = {
-        "uuid": uuid.uuid4(),
-        "started_at": timezone.now().replace(year=2026, month=11, day=3, hour=3, minute=10),
+
+def body(**overrides):
+    return {
+        "id": str(uuid.uuid4()),
+        "started_at": "2026-11-03T03:10:00Z",
         "muscle": "calf",
         "side": "left",
-        "severity": 6,
+        **overrides,
     }
-    return {**data, **overrides}
 
 
-@pytest.fixture(params=["one_statement", "orm"])
-def insert_path(request, monkeypatch):
-    """Both ways create_episode stores a row: the PostgreSQL statement and the ORM (SQLite)."""
-    if request.param == "orm":
-        monkeypatch.setattr(recording, "_insert_episode_marked", recording._insert_episode_orm)
-    return request.param
+def unmarked(user) -> None:
+    Profile.objects.filter(user=user).update(diary_changed_at=None)
 
 
-def test_create_stores_marks_the_diary_and_corrects_no_cramps(alice, insert_path):
-    data = validated()
-    alice.refresh_from_db()
-    CheckIn.objects.create(user=alice, date=date(2026, 11, 2), no_cramps=True)
-    Profile.objects.filter(user=alice).update(diary_changed_at=None)
+def marked(user) -> bool:
+    return Profile.objects.get(user=user).diary_changed_at is not None
 
-    episode, created = recording.create_episode(alice, data)
 
-    assert created and episode.pk
-    stored = Episode.objects.get(pk=episode.pk)
-    assert (stored.uuid, stored.night, stored.severity, stored.context) == (data["uuid"], date(2026, 11, 2), 6, "")
-    assert stored.created_at is not None
-    assert Profile.objects.get(user=alice).diary_changed_at is not None
+def said_no_cramps(user) -> None:
+    CheckIn.objects.create(user=user, date=NIGHT, no_cramps=True)
+    unmarked(user)
+
+
+def create(api, user):
+    assert api.post("/api/v1/episodes/", body(), format="json").status_code == 201
+
+
+def sync(api, user):
+    response = api.post("/api/v1/sync/", {"records": [{"type": "episode", "data": body()}]}, format="json")
+    assert response.data["results"][0]["status"] == "created"
+
+
+def import_csv(api, user):
+    upload = io.BytesIO(b"started_at,muscle,side\n2026-11-03T03:10:00Z,calf,left\n")
+    upload.name = "episodes.csv"
+    response = api.post("/api/v1/import/", {"files": [upload]}, format="multipart")
+    assert response.status_code == 200, response.data
+
+
+@pytest.mark.parametrize("write", [create, sync, import_csv])
+def test_every_way_in_marks_the_diary_and_corrects_no_cramps(alice_api, alice, write):
+    said_no_cramps(alice)
+    write(alice_api, alice)
+    assert Episode.objects.get(user=alice).night == NIGHT
     assert CheckIn.objects.get(user=alice).no_cramps is False
+    assert marked(alice)
 
 
-def test_same_uuid_returns_the_stored_row_and_a_different_body_conflicts(alice, insert_path):
-    data = validated()
-    first, _ = recording.create_episode(alice, data)
-    Profile.objects.filter(user=alice).update(diary_changed_at=None)
-
-    again, created = recording.create_episode(alice, dict(data))
-    assert (again.pk, created) == (first.pk, False)
-    # Nothing was written: the marker stays as it was.
-    assert Profile.objects.get(user=alice).diary_changed_at is None
-
-    with pytest.raises(Conflict) as conflict:
-        recording.create_episode(alice, {**data, "side": "right"})
-    assert conflict.value.fields == ["side"]
-    assert Episode.objects.filter(user=alice).count() == 1
+def test_a_repeated_create_writes_nothing_and_leaves_the_marker(alice_api, alice):
+    episode = body()
+    alice_api.post("/api/v1/episodes/", episode, format="json")
+    unmarked(alice)
+    assert alice_api.post("/api/v1/episodes/", episode, format="json").status_code == 200
+    assert not marked(alice)
 
 
-def test_another_users_uuid_is_a_separate_row(alice, bob, insert_path):
-    data = validated()
-    recording.create_episode(alice, data)
-    _, created = recording.create_episode(bob, dict(data))
-    assert created
-    assert Episode.objects.filter(uuid=data["uuid"]).count() == 2
+def test_deleting_through_the_api_marks_the_diary(alice_api, alice):
+    episode = body()
+    alice_api.post("/api/v1/episodes/", episode, format="json")
+    unmarked(alice)
+    assert alice_api.delete(f"/api/v1/episodes/{episode['id']}/").status_code == 204
+    assert marked(alice)
+
+
+@pytest.fixture
+def operator(client, db):
+    User.objects.create_superuser(email="ops@example.org", password="correct horse battery")  # noqa: S106
+    client.login(email="ops@example.org", password="correct horse battery")  # noqa: S106
+    return client
+
+
+def test_the_admins_bulk_delete_marks_the_diary(operator, alice):
+    Episode.objects.create(user=alice, started_at=datetime(2026, 11, 3, 3, tzinfo=UTC), muscle="calf", side="left")
+    unmarked(alice)
+    ids = list(Episode.objects.filter(user=alice).values_list("pk", flat=True))
+    response = operator.post(
+        "/admin/diary/episode/", {"action": "delete_selected", "_selected_action": ids, "post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Episode.objects.filter(user=alice).exists()
+    assert marked(alice)
+
+
+def test_the_admins_time_zone_change_restamps_nights_as_the_api_does(operator, alice):
+    Episode.objects.create(user=alice, started_at=datetime(2026, 11, 3, 3, tzinfo=UTC), muscle="calf", side="left")
+    unmarked(alice)
+    profile = Profile.objects.get(user=alice)
+    form = {
+        "user": alice.pk,
+        "timezone": "Australia/Sydney",
+        "digest_weekday": profile.digest_weekday,
+        "digest_hour": profile.digest_hour,
+        "digest_enabled": "on",
+    }
+    response = operator.post(f"/admin/diary/profile/{profile.pk}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    assert Profile.objects.get(user=alice).timezone == "Australia/Sydney"
+    assert Episode.objects.get(user=alice).night == date(2026, 11, 3)
+    assert marked(alice)
+
+
+# --- API tokens (knox) ---------------------------------------------------------
 
 
 def token_client(user, **token_kwargs):
@@ -83,21 +132,26 @@ def token_client(user, **token_kwargs):
     return client
 
 
-def test_a_token_episode_create_costs_two_queries(alice):
-    client = token_client(alice)
-    body = {"id": str(uuid.uuid4()), "started_at": "2026-11-03T03:10:00+00:00", "muscle": "calf", "side": "left"}
-    with CaptureQueriesContext(connection) as queries:
-        response = client.post("/api/v1/episodes/", body, format="json")
-    assert response.status_code == 201, response.data
-    # The token with its user and profile; the row with its marker and correction.
-    assert len(queries.captured_queries) == 2, [q["sql"][:80] for q in queries.captured_queries]
-    assert response.data["night"] == "2026-11-02"
+def test_a_new_token_expires_after_the_configured_days(alice):
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"email": "alice@example.org", "password": "correct horse battery"}, format="json"
+    )
+    assert response.status_code == 201
+    lives = AuthToken.objects.get(user=alice).expiry - timezone.now()
+    assert abs(lives - settings.REST_KNOX["TOKEN_TTL"]) < timedelta(minutes=1)
 
 
-def test_an_expired_token_is_refused_and_deleted(alice):
+def test_an_expired_token_is_a_401_and_deleted(alice):
     client = token_client(alice, expiry=timedelta(seconds=-1))
     assert client.get("/api/v1/me/").status_code == 401
     assert not AuthToken.objects.filter(user=alice).exists()
+
+
+def test_using_a_token_moves_its_expiry_forward(alice):
+    client = token_client(alice, expiry=timedelta(days=1))
+    assert client.get("/api/v1/me/").status_code == 200
+    lives = AuthToken.objects.get(user=alice).expiry - timezone.now()
+    assert lives > settings.REST_KNOX["TOKEN_TTL"] - timedelta(minutes=1)
 
 
 def test_an_inactive_users_token_is_refused(alice):
@@ -122,37 +176,45 @@ def test_a_token_of_another_user_with_the_same_key_prefix_does_not_authenticate(
     assert client.get("/api/v1/me/").status_code == 401
 
 
-def test_the_sync_insert_refuses_a_taken_uuid_with_djangos_integrity_error(alice):
-    """The sync falls back to one savepoint per episode on IntegrityError (a concurrent sync won a uuid):
-    the raw INSERT must raise Django's class, and store none of its batch."""
-    from django.db import IntegrityError, transaction
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writes_to_one_diary_queue_rather_than_deadlock(alice):
+    """A sync (episodes, then a check-in) and check-in upserts for the same diary, at the same time:
+    every diary write takes the owner's profile row first, so none of them fails."""
+    token = AuthToken.objects.create(alice)[1]
+    failures: list = []
+    days = [(date(2026, 11, 2) - timedelta(days=n)).isoformat() for n in range(20)]
 
-    taken = Episode.objects.create(user=alice, night=date(2026, 11, 2), **validated())
-    batch = [Episode(user=alice, night=date(2026, 11, 2), **validated()) for _ in range(3)]
-    batch.append(Episode(user=alice, night=date(2026, 11, 2), **validated(uuid=taken.uuid)))
-    with pytest.raises(IntegrityError), transaction.atomic():
-        recording.insert_episodes(batch)
-    assert list(Episode.objects.filter(user=alice).values_list("uuid", flat=True)) == [taken.uuid]
-    recording.insert_episodes(batch[:3])
-    assert Episode.objects.filter(user=alice).count() == 4
+    def client():
+        api = APIClient(raise_request_exception=False)  # a deadlock is a 503 in the failures, not a dead thread
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return api
 
+    def syncing():
+        api = client()
+        for day in days:
+            records = [{"type": "episode", "data": body()}, {"type": "checkin", "data": {"date": day, "stress": 3}}]
+            response = api.post("/api/v1/sync/", {"records": records}, format="json")
+            if response.status_code != 200 or {r["status"] for r in response.data["results"]} - {"created", "updated"}:
+                failures.append(("sync", response.status_code, response.content[:200]))
 
-def _profile_updates() -> tuple[int, int]:
-    """This transaction's (updates, HOT updates) of diary_profile rows, from PostgreSQL's own counters."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_stat_get_xact_tuples_updated(%s::regclass), pg_stat_get_xact_tuples_hot_updated(%s::regclass)",
-            [Profile._meta.db_table] * 2,
-        )
-        return cursor.fetchone()
+    def upserting():
+        api = client()
+        for day in days:
+            response = api.post("/api/v1/checkins/", {"date": day, "sleep_hours": 7}, format="json")
+            if response.status_code not in (200, 201):
+                failures.append(("upsert", response.status_code, response.content[:200]))
 
+    def in_thread(work):
+        try:
+            work()
+        finally:
+            connections.close_all()  # this thread's own connection
 
-def test_marking_the_diary_changed_is_a_hot_update(alice, insert_path):
-    """Every diary write re-marks the profile row; an index on the marker would make each of those
-    updates add index entries (not HOT), bloating the row's pages and slowing creates' tail."""
-    before = _profile_updates()
-    for _ in range(3):
-        recording.create_episode(alice, validated())
-    updated, hot = (now - then for now, then in zip(_profile_updates(), before, strict=True))
-    assert updated == 3
-    assert hot == 3
+    threads = [threading.Thread(target=in_thread, args=(work,)) for work in (syncing, upserting, upserting)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert CheckIn.objects.filter(user=alice).count() == len(days)
+    assert all(c.stress == 3 and c.sleep_hours == 7 for c in CheckIn.objects.filter(user=alice))
