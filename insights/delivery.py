@@ -29,7 +29,7 @@ from django.utils import timezone
 from diary.localtime import week_before
 from diary.models import Profile
 
-from .digest import build_digest
+from .digest import build_digests
 from .emails import digest_message
 from .models import DigestDelivery
 
@@ -124,12 +124,13 @@ def _waiting(now) -> list[int]:
     return list(DigestDelivery.objects.filter(claimable(now)).order_by("next_attempt_at").values_list("id", flat=True))
 
 
-def claim(delivery_id: int, now) -> bool:
-    """Move one claimable row to "sending"; True if this caller now owns it."""
-    claimed = DigestDelivery.objects.filter(claimable(now), pk=delivery_id).update(
-        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
-    return claimed == 1
+def claim(delivery_id: int, now, attempts: int | None = None) -> bool:
+    """Move one claimable row to "sending"; True if this caller now owns it. With `attempts` (as the
+    caller read the row), only if no other worker has tried it since."""
+    rows = DigestDelivery.objects.filter(claimable(now), pk=delivery_id)
+    if attempts is not None:
+        rows = rows.filter(attempts=attempts)
+    return rows.update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1) == 1
 
 
 def send(delivery_id: int, now=None, connection=None) -> str:
@@ -138,24 +139,26 @@ def send(delivery_id: int, now=None, connection=None) -> str:
 
 
 def send_batch(delivery_ids: list[int], now=None, connection=None) -> dict[int, str]:
-    """Claim, send and mark each row in turn, over one SMTP connection kept open across the batch."""
+    """Claim, send and mark each row in turn, over one SMTP connection kept open across the batch.
+    The batch's diaries are read up front in a few queries; each email then costs two UPDATEs."""
     outcomes = dict.fromkeys(delivery_ids, "not_claimed")
     if not settings.DIGESTS_ENABLED:
         return outcomes
+    rows, digests = _load(delivery_ids, now or timezone.now())
     connection = connection or get_connection()
     try:
         for delivery_id in delivery_ids:
-            row_now = now or timezone.now()
-            if not claim(delivery_id, row_now):
+            row, row_now = rows.get(delivery_id), now or timezone.now()
+            if row is None or not claim(delivery_id, row_now, row.attempts):
                 continue
-            row = DigestDelivery.objects.select_related("user").get(pk=delivery_id)
-            if not eligible_profiles().filter(user_id=row.user_id).exists():
+            row.attempts += 1
+            digest = digests.get(row.pk)
+            if digest is None:
                 gone = DigestDelivery.objects.filter(pk=row.pk)
                 gone.update(status=Status.ABANDONED, last_error="no longer opted in")
                 outcomes[delivery_id] = "skipped"
                 continue
             try:
-                digest = build_digest(row.user, row.week_start, _last_tip(row))
                 message = digest_message(row.user, digest, row.pk, connection)
             except Exception as error:  # a rendering failure is retried, never lost
                 outcomes[delivery_id] = _failed(row, error, row_now)
@@ -181,21 +184,32 @@ def send_batch(delivery_ids: list[int], now=None, connection=None) -> dict[int, 
     return outcomes
 
 
+def _load(delivery_ids: list[int], now) -> tuple[dict, dict]:
+    """The batch's claimable rows, and a digest for each whose person still wants one; the tip each
+    person got the week before is passed in, so the rotation never repeats it."""
+    rows = {
+        row.pk: row for row in DigestDelivery.objects.filter(claimable(now), pk__in=delivery_ids).select_related("user")
+    }
+    wanted = set(
+        eligible_profiles().filter(user_id__in=[r.user_id for r in rows.values()]).values_list("user_id", flat=True)
+    )
+    eligible = [row for row in rows.values() if row.user_id in wanted]
+    previous = {(r.user_id, r.week_start - timedelta(days=7)) for r in eligible}
+    sent = DigestDelivery.objects.filter(
+        user_id__in={user for user, _ in previous}, week_start__in={week for _, week in previous}, status=Status.SENT
+    ).values_list("user_id", "week_start", "tip_id")
+    last_tips = {user: tip for user, week, tip in sent if (user, week) in previous}
+    digests = build_digests([(r.user_id, r.week_start) for r in eligible], last_tips)
+    return rows, {r.pk: digests[(r.user_id, r.week_start)] for r in eligible}
+
+
 def _close(connection) -> None:
     with contextlib.suppress(Exception):  # a broken session may fail to say goodbye
         connection.close()
 
 
-def _last_tip(row: DigestDelivery) -> str:
-    """The tip this person got the week before, so the rotation never repeats it."""
-    previous = DigestDelivery.objects.filter(
-        user_id=row.user_id, week_start=row.week_start - timedelta(days=7), status=Status.SENT
-    )
-    return previous.values_list("tip_id", flat=True).first() or ""
-
-
 def _failed(row: DigestDelivery, error: Exception, now) -> str:
-    # row.attempts was read after this worker's claim: it counts this attempt.
+    # row.attempts includes this attempt (counted by the claim).
     status = Status.ABANDONED if row.attempts >= MAX_ATTEMPTS else Status.FAILED
     DigestDelivery.objects.filter(pk=row.pk).update(
         status=status, last_error=f"{type(error).__name__}: {error}"[:2000], next_attempt_at=now + backoff(row.attempts)
