@@ -55,9 +55,9 @@ bench-api: $(BIN)/.installed
 bench-analysis: $(BIN)/.installed
 	$(BIN)/python bench/analysis_throughput.py
 
-## bench-digest: 10,000 weekly emails vs a bare smtplib loop (bench/DIGEST.md)
+## bench-digest: weekly emails per second per worker process into a local SMTP server (bench/DIGEST.md)
 bench-digest: $(BIN)/.installed
-	$(BIN)/python bench/digest_throughput.py --celery
+	$(BIN)/python bench/digest_throughput.py
 
 ## bench-pwa: Lighthouse scores and first-load bytes of the log page (see bench/PWA.md)
 bench-pwa: $(BIN)/.installed

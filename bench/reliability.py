@@ -527,7 +527,7 @@ def fault_worker(stack: Stack, quick: bool) -> dict:
 
     from accounts.models import User
     from cramptrack.tests.test_resilience_worker import HoldingCatcher
-    from insights.delivery import LEASE
+    from insights.delivery import lease
     from insights.models import DigestDelivery
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
@@ -549,7 +549,7 @@ def fault_worker(stack: Stack, quick: bool) -> dict:
         catcher.released = True
         in_flight = DigestDelivery.objects.filter(status=DigestDelivery.Status.SENDING)
         claimed = in_flight.count()
-        in_flight.update(claimed_at=timezone.now() - LEASE - timedelta(minutes=1))  # "ten minutes later"
+        in_flight.update(claimed_at=timezone.now() - lease() - timedelta(minutes=1))  # "ten minutes later"
         stack.worker.start(pool="prefork")
         sent = DigestDelivery.objects.filter(status=DigestDelivery.Status.SENT)
         wait_until(lambda: sent.count() == people, 180, f"{people} digests sent", interval=1)

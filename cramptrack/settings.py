@@ -105,14 +105,6 @@ TEMPLATES = [
             ],
         },
     },
-    {
-        # The weekly email's templates (insights/jinja2/emails/): rendered thousands of times per tick.
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "NAME": "jinja2",
-        "DIRS": [BASE_DIR / "insights" / "jinja2"],
-        "APP_DIRS": False,
-        "OPTIONS": {"environment": "cramptrack.jinja_env.environment"},
-    },
 ]
 
 # --- Data stores -------------------------------------------------------------
@@ -171,8 +163,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # the handlers in cramptrack/celery.py. The fixup still closes them every DB_REUSE_MAX tasks.
 CELERY_DB_REUSE_MAX = 1000
 # Worker processes (prefork) when `celery worker` is not given --concurrency. 2 fill 2 cores with an
-# SMTP server on the same host (4 were no faster, bench/DIGEST.md); with a relay across a network a
-# weekly-email task mostly waits on round trips, and more processes send more. One DB connection each.
+# SMTP server on the same host; with a relay across a network a weekly-email task mostly waits on
+# round trips, and more processes send more. One DB connection each.
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -295,6 +287,8 @@ EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="cramptrack
 # Kill-switch for every weekly email; and how many people one beat tick plans.
 DIGESTS_ENABLED = env.bool("DIGESTS_ENABLED", default=True)
 DIGEST_PLAN_BATCH = env.int("DIGEST_PLAN_BATCH", default=5000)
+# Seconds a worker's claim on one weekly email lasts; after that (its worker presumed dead) another may send it.
+DIGEST_CLAIM_SECONDS = env.int("DIGEST_CLAIM_SECONDS", default=600)
 
 # --- Static files, i18n, security ----------------------------------------------
 

@@ -5,13 +5,16 @@
    their next send time moved on a week, in one transaction; rows still
    waiting for a (re)try are swept up again, so a lost task is never a lost
    email.
-2. Send (worker): claim the row with a conditional UPDATE, send, mark sent.
-   A second worker, a redelivered task or a second beat finds nothing to
-   claim. A row whose worker died mid-send is claimable again after a lease.
-   SMTP failures retry with backoff and stop after MAX_ATTEMPTS ("abandoned",
-   visible in the admin).
+2. Send (worker): row by row, claim with a conditional UPDATE, send, mark sent
+   (an ordinary commit), over one SMTP connection per batch. A second worker, a
+   redelivered task or a second beat finds nothing to claim: a row is claimable
+   only once its next attempt time has passed, so a retry waits out its backoff
+   however many tasks name it. A worker that dies holds one row, the one it was
+   sending, until its claim expires (DIGEST_CLAIM_SECONDS). SMTP failures retry
+   with backoff and stop after MAX_ATTEMPTS ("abandoned", visible in the admin).
 """
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,7 +22,6 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -30,17 +32,20 @@ from diary.models import Profile
 from .digest import build_digests
 from .emails import digest_message
 from .models import DigestDelivery
-from .wire import Wire
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=10)
 Status = DigestDelivery.Status
 
 
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=5) * 2 ** max(attempts - 1, 0), timedelta(hours=6))
+
+
+def lease() -> timedelta:
+    """How long a claim holds a row before another worker may take it (its worker presumed dead)."""
+    return timedelta(seconds=settings.DIGEST_CLAIM_SECONDS)
 
 
 def eligible_profiles():
@@ -49,6 +54,15 @@ def eligible_profiles():
         user_id=OuterRef("user_id"), email__iexact=OuterRef("user__email"), verified=True
     )
     return Profile.objects.filter(digest_enabled=True, user__is_active=True).filter(Exists(verified))
+
+
+def claimable(now) -> Q:
+    """Rows whose next attempt time has passed (new ones and retries after their backoff), and claims
+    whose worker died (the lease ran out); never more than MAX_ATTEMPTS tries."""
+    return Q(attempts__lt=MAX_ATTEMPTS) & (
+        Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__lte=now)
+        | Q(status=Status.SENDING, claimed_at__lt=now - lease())
+    )
 
 
 def plan(now=None) -> list[int]:
@@ -96,44 +110,27 @@ def _create_due(now) -> int:
             ],
             ignore_conflicts=True,
         )
+        # People in the same zone with the same day and hour share their next send time: one UPDATE each.
+        moved: dict = {}
         for profile in due:
             profile.schedule_digest(after=max(now, profile.digest_next_at))
-        # One UPDATE from two arrays: bulk_update's CASE per row was most of a tick's time.
-        with db_connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE diary_profile SET digest_next_at = moved.next_at"
-                " FROM unnest(%s::bigint[], %s::timestamptz[]) AS moved(id, next_at) WHERE diary_profile.id = moved.id",
-                [[p.pk for p in due], [p.digest_next_at for p in due]],
-            )
+            moved.setdefault(profile.digest_next_at, []).append(profile.pk)
+        for next_at, ids in moved.items():
+            Profile.objects.filter(pk__in=ids).update(digest_next_at=next_at)
     return len(due)
 
 
 def _waiting(now) -> list[int]:
-    """New rows, retries whose backoff has passed, and claims whose worker died (the lease expired)."""
-    waiting = DigestDelivery.objects.filter(attempts__lt=MAX_ATTEMPTS).filter(
-        Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__lte=now)
-        | Q(status=Status.SENDING, claimed_at__lt=now - LEASE)
-    )
-    return list(waiting.order_by("next_attempt_at").values_list("id", flat=True))
+    return list(DigestDelivery.objects.filter(claimable(now)).order_by("next_attempt_at").values_list("id", flat=True))
 
 
-def claim_many(delivery_ids: list[int], now) -> list[int]:
-    """Move claimable rows to "sending"; returns the ids this caller now owns."""
-    claimable = Q(status__in=[Status.PENDING, Status.FAILED]) | Q(status=Status.SENDING, claimed_at__lt=now - LEASE)
-    with transaction.atomic():
-        ids = list(
-            DigestDelivery.objects.select_for_update(skip_locked=True)
-            .filter(claimable, pk__in=delivery_ids, attempts__lt=MAX_ATTEMPTS)
-            .values_list("pk", flat=True)
-        )
-        DigestDelivery.objects.filter(pk__in=ids).update(
-            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
-    return ids
-
-
-def claim(delivery_id: int, now) -> bool:
-    return bool(claim_many([delivery_id], now))
+def claim(delivery_id: int, now, attempts: int | None = None) -> bool:
+    """Move one claimable row to "sending"; True if this caller now owns it. With `attempts` (as the
+    caller read the row), only if no other worker has tried it since."""
+    rows = DigestDelivery.objects.filter(claimable(now), pk=delivery_id)
+    if attempts is not None:
+        rows = rows.filter(attempts=attempts)
+    return rows.update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1) == 1
 
 
 def send(delivery_id: int, now=None, connection=None) -> str:
@@ -142,107 +139,77 @@ def send(delivery_id: int, now=None, connection=None) -> str:
 
 
 def send_batch(delivery_ids: list[int], now=None, connection=None) -> dict[int, str]:
-    """Claim, build and send a batch over one SMTP session; each row is marked sent right after the
-    server accepted its email, which is read once the next email is built (insights/wire.py)."""
-    now = now or timezone.now()
+    """Claim, send and mark each row in turn, over one SMTP connection kept open across the batch.
+    The batch's diaries are read up front in a few queries; each email then costs two UPDATEs."""
     outcomes = dict.fromkeys(delivery_ids, "not_claimed")
     if not settings.DIGESTS_ENABLED:
         return outcomes
-    rows = list(DigestDelivery.objects.filter(pk__in=claim_many(delivery_ids, now)).select_related("user"))
-    if not rows:
-        return outcomes
-    eligible = set(eligible_profiles().filter(user_id__in=[r.user_id for r in rows]).values_list("user_id", flat=True))
-    gone = [r.pk for r in rows if r.user_id not in eligible]
-    if gone:
-        DigestDelivery.objects.filter(pk__in=gone).update(status=Status.ABANDONED, last_error="no longer opted in")
-        outcomes.update(dict.fromkeys(gone, "skipped"))
-    rows = [r for r in rows if r.user_id in eligible]
-    digests = build_digests([(r.user_id, r.week_start) for r in rows], _last_tips(rows))
-    wire = Wire(connection or get_connection())
+    rows, digests = _load(delivery_ids, now or timezone.now())
+    connection = connection or get_connection()
     try:
-        # Opened here, the backend keeps one SMTP session for the batch (else one per message).
-        wire.open()
-    except Exception as error:  # server down: every row is retried by a later tick
-        outcomes.update({row.pk: _failed(row, error, now) for row in rows})
-        return outcomes
-    try:
-        _send_rows(wire, rows, digests, outcomes, now)
+        for delivery_id in delivery_ids:
+            row, row_now = rows.get(delivery_id), now or timezone.now()
+            if row is None or not claim(delivery_id, row_now, row.attempts):
+                continue
+            row.attempts += 1
+            digest = digests.get(row.pk)
+            if digest is None:
+                gone = DigestDelivery.objects.filter(pk=row.pk)
+                gone.update(status=Status.ABANDONED, last_error="no longer opted in")
+                outcomes[delivery_id] = "skipped"
+                continue
+            try:
+                message = digest_message(row.user, digest, row.pk, connection)
+            except Exception as error:  # a rendering failure is retried, never lost
+                outcomes[delivery_id] = _failed(row, error, row_now)
+                continue
+            try:
+                # Opened by the first email; a no-op while open; reopens after a failed send closed it.
+                connection.open()
+            except Exception as error:  # the server is unreachable: the rest wait, unclaimed, for the next tick
+                outcomes[delivery_id] = _failed(row, error, row_now)
+                break
+            try:
+                message.send()
+            except Exception as error:  # any SMTP failure is retried, never lost
+                _close(connection)  # the session may be broken: the next email opens a new one
+                outcomes[delivery_id] = _failed(row, error, row_now)
+                continue
+            DigestDelivery.objects.filter(pk=row.pk).update(
+                status=Status.SENT, sent_at=timezone.now(), tip_id=digest.tip_id, last_error=""
+            )
+            outcomes[delivery_id] = "sent"
     finally:
-        wire.close()
+        _close(connection)
     return outcomes
 
 
-def _send_rows(wire: Wire, rows: list[DigestDelivery], digests: dict, outcomes: dict, now) -> None:
-    in_flight = None  # the row whose email is on the wire, the server's reply not read yet
-    for row in rows:
-        digest = digests[(row.user_id, row.week_start)]
-        try:
-            # Rendered and built while the server still works on the previous email.
-            envelope = wire.prepare(digest_message(row.user, digest, row.pk))
-        except Exception as error:  # a rendering failure is retried, never lost
-            outcomes[row.pk] = _failed(row, error, now)
-            continue
-        if in_flight is not None:
-            outcomes[in_flight[0].pk] = _confirm(wire, *in_flight, now)
-            in_flight = None
-        try:
-            wire.send(envelope)
-        except Exception as error:  # any SMTP failure is retried, never lost
-            outcomes[row.pk] = _failed(row, error, now)
-            wire.close()  # a broken session is reopened by the next send
-            continue
-        in_flight = (row, digest)
-    if in_flight is not None:
-        outcomes[in_flight[0].pk] = _confirm(wire, *in_flight, now)
-
-
-def _confirm(wire: Wire, row: DigestDelivery, digest, now) -> str:
-    """Read the server's verdict on this row's email, then mark it sent (or failed, to retry)."""
-    try:
-        wire.confirm()
-    except Exception as error:
-        wire.close()
-        return _failed(row, error, now)
-    _mark_sent(row.pk, digest.tip_id)
-    return "sent"
-
-
-# set_config(..., true) is SET LOCAL as an expression: asynchronous commit for this
-# transaction only, which in autocommit is this one statement (one round trip).
-MARK_SENT = (
-    "UPDATE insights_digestdelivery SET status = %s, sent_at = %s, tip_id = %s, last_error = ''"
-    " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit WHERE id = %s"
-)
-
-
-def _mark_sent(delivery_id: int, tip_id: str) -> None:
-    """Record one accepted email, right after the SMTP server took it.
-
-    The commit is asynchronous (SET LOCAL synchronous_commit TO OFF): it returns once the
-    row is in PostgreSQL's memory instead of waiting for the WAL flush, a large part of
-    each email's time before. The mark is visible to every worker at once and survives
-    any crash of this process, so an application crash still leaves at most one email
-    sent but not marked (the one in flight), as before. Only a crash of PostgreSQL itself
-    (or of its host) can lose the marks of its last moments (at most 3 x wal_writer_delay, 0.6 s by
-    default); those rows stay "sending" and are sent once more after the lease. A lost
-    mark can repeat an email, never lose one.
-    """
-    with db_connection.cursor() as cursor:
-        cursor.execute(MARK_SENT, [Status.SENT, timezone.now(), tip_id, delivery_id])
-
-
-def _last_tips(rows: list[DigestDelivery]) -> dict[int, str]:
-    """The tip each person got the week before, so the rotation never repeats it."""
-    previous = {(r.user_id, r.week_start - timedelta(days=7)) for r in rows}
+def _load(delivery_ids: list[int], now) -> tuple[dict, dict]:
+    """The batch's claimable rows, and a digest for each whose person still wants one; the tip each
+    person got the week before is passed in, so the rotation never repeats it."""
+    rows = {
+        row.pk: row for row in DigestDelivery.objects.filter(claimable(now), pk__in=delivery_ids).select_related("user")
+    }
+    wanted = set(
+        eligible_profiles().filter(user_id__in=[r.user_id for r in rows.values()]).values_list("user_id", flat=True)
+    )
+    eligible = [row for row in rows.values() if row.user_id in wanted]
+    previous = {(r.user_id, r.week_start - timedelta(days=7)) for r in eligible}
     sent = DigestDelivery.objects.filter(
-        user_id__in={user for user, _ in previous},
-        week_start__in={week for _, week in previous},
-        status=Status.SENT,
+        user_id__in={user for user, _ in previous}, week_start__in={week for _, week in previous}, status=Status.SENT
     ).values_list("user_id", "week_start", "tip_id")
-    return {user: tip for user, week, tip in sent if (user, week) in previous}
+    last_tips = {user: tip for user, week, tip in sent if (user, week) in previous}
+    digests = build_digests([(r.user_id, r.week_start) for r in eligible], last_tips)
+    return rows, {r.pk: digests[(r.user_id, r.week_start)] for r in eligible}
+
+
+def _close(connection) -> None:
+    with contextlib.suppress(Exception):  # a broken session may fail to say goodbye
+        connection.close()
 
 
 def _failed(row: DigestDelivery, error: Exception, now) -> str:
+    # row.attempts includes this attempt (counted by the claim).
     status = Status.ABANDONED if row.attempts >= MAX_ATTEMPTS else Status.FAILED
     DigestDelivery.objects.filter(pk=row.pk).update(
         status=status, last_error=f"{type(error).__name__}: {error}"[:2000], next_attempt_at=now + backoff(row.attempts)

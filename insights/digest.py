@@ -30,6 +30,11 @@ class Night:
     day: date
     cramps: int | None  # None = missing (no check-in answer and no episode)
 
+    @property
+    def bar(self) -> str:
+        """The night's cramps as a bar of # for the plain-text email."""
+        return "#" * (self.cramps or 0)
+
 
 @dataclass
 class Week:

@@ -39,5 +39,6 @@ def plan_digests() -> int:
 
 @shared_task(name="insights.send_digests", acks_late=True)
 def send_digests(delivery_ids: list[int]) -> dict:
-    # Retries are the planner's job (durable in PostgreSQL), not Celery's.
+    # Retries are the planner's job (durable in the database), not Celery's; a duplicate of this task
+    # finds every row claimed, sent or backing off.
     return delivery.send_batch(delivery_ids)
