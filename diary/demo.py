@@ -297,6 +297,9 @@ def _demo_user(email: str, password: str, role: str, first_name: str, last_name:
     profile.timezone = ZONE.key
     if role == User.Role.PATIENT:
         profile.birth_year, profile.sex, profile.postmenopausal = BIRTH_YEAR, Sex.FEMALE, True
+        # Opted in and due now, so the demo's first beat tick sends a weekly email to var/mail/
+        # (the one after it follows the usual weekly schedule).
+        profile.digest_enabled, profile.digest_next_at = True, timezone.now()
     profile.save()
     return user
 
