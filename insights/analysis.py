@@ -62,7 +62,7 @@ def analyse(panel: Panel, previous: dict[str, tuple[str, int]] | None = None) ->
 
 
 def findings_from(d: DiaryStats, previous: dict[str, tuple[str, int]] | None = None) -> list[Finding]:
-    """The findings of one diary from its statistics (see analyse); insights.chunk calls this per diary."""
+    """The findings of one diary from its statistics (see analyse)."""
     age_gate = r15_age_gate(d)
     if age_gate:
         return [age_gate]

@@ -1,8 +1,7 @@
 """What the rules need to know about one diary: counts and comparisons, not nights.
 
-The rules (insights.rules) read only these numbers, so the same findings come
-from either source: insights.panel_stats computes them from one diary's Panel
-with NumPy, insights.chunk for a whole chunk of diaries in one SQL aggregate.
+The rules (insights.rules) read only these numbers; insights.panel_stats
+computes them from one diary's Panel with NumPy.
 """
 
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""DiaryStats of one diary from its Panel, with NumPy: the reference the chunked SQL path must agree with."""
+"""DiaryStats of one diary from its Panel, with NumPy."""
 
 from datetime import timedelta
 

@@ -1,18 +1,17 @@
 """Running the analysis for a chunk of diaries and storing its findings."""
 
-import json
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from diary.models import Profile
 
-from .analysis import ANALYSIS_VERSION, HIGHER, LOWER, findings_from
-from .chunk import chunk_stats
+from .analysis import ANALYSIS_VERSION, HIGHER, LOWER, analyse
 from .models import AnalysisState, Finding
+from .panel import load_panels
 
 STALE_AFTER = timedelta(hours=24)  # "today" moves: red-flag windows and trends need a daily refresh
 # A queued chunk whose message is lost (a Redis restart without persistence) is planned again after this.
@@ -56,90 +55,57 @@ def claim(user_ids: list[int], now=None) -> list[int]:
 
 
 def analyse_and_store(user_ids: list[int], now=None) -> int:
-    """Analyse a chunk of diaries and replace their findings; safe to run twice.
+    """Analyse a chunk of diaries and replace their findings; running it twice changes nothing.
 
-    The chunk's statistics come from a few SQL aggregates (insights.chunk), not from each diary's nights; only
-    the wording of the findings is per diary.
+    The chunk's rows are loaded in a fixed handful of queries (insights.panel.load_panels), then each diary's
+    findings come from its own panel: the same code on SQLite and PostgreSQL.
     """
     now = now or timezone.now()
-    diaries = chunk_stats(user_ids, now=now)
+    panels = load_panels(user_ids, now=now)
     previous = _previous(user_ids)
     rows = []
-    for diary in diaries:
-        old_findings = previous.get(diary.user_id, {})
+    for panel in panels:
+        old_findings = previous.get(panel.user_id, {})
         history = {key: (status, nights) for key, (status, nights, _) in old_findings.items()}
-        for rank, finding in enumerate(findings_from(diary, history)):
+        for rank, finding in enumerate(analyse(panel, history)):
             first_at = None
             if finding.status in (HIGHER, LOWER):
                 old = old_findings.get(finding.key)
                 first_at = old[2] if old and old[0] == finding.status and old[2] is not None else now
             ci_low, ci_high = finding.ci95 or (None, None)
             rows.append(
-                (
-                    diary.user_id,
-                    finding.key[:120],
-                    finding.rule,
-                    finding.trigger,
-                    finding.status,
-                    finding.escalation or "",
-                    rank,
-                    json.dumps(finding.counts),
-                    finding.rate_ratio,
-                    ci_low,
-                    ci_high,
-                    finding.nights_needed,
-                    finding.message,
-                    finding.tip,
-                    finding.source,
-                    finding.firm,
-                    first_at,
-                    finding.first_detected_nights,
-                    ANALYSIS_VERSION,
-                    now,
+                Finding(
+                    user_id=panel.user_id,
+                    key=finding.key[:120],
+                    rule=finding.rule,
+                    trigger=finding.trigger,
+                    status=finding.status,
+                    escalation=finding.escalation or "",
+                    rank=rank,
+                    counts=finding.counts,
+                    rate_ratio=finding.rate_ratio,
+                    ci_low=ci_low,
+                    ci_high=ci_high,
+                    nights_needed=finding.nights_needed,
+                    message=finding.message,
+                    tip=finding.tip,
+                    source=finding.source,
+                    firm=finding.firm,
+                    first_detected_at=first_at,
+                    first_detected_nights=finding.first_detected_nights,
+                    analysis_version=ANALYSIS_VERSION,
+                    analysed_at=now,
                 )
             )
-    analysed = [diary.user_id for diary in diaries]
+    analysed = [panel.user_id for panel in panels]
     with transaction.atomic():
         Finding.objects.filter(user_id__in=analysed).delete()
-        _copy_findings(rows)
+        Finding.objects.bulk_create(rows)
         AnalysisState.objects.bulk_create([AnalysisState(user_id=uid) for uid in analysed], ignore_conflicts=True)
         AnalysisState.objects.filter(user_id__in=analysed).update(
             analysed_at=now, version=ANALYSIS_VERSION, planned_at=None
         )
     return len(analysed)
-
-
-FINDING_COLUMNS = (
-    "user_id",
-    "key",
-    "rule",
-    "trigger",
-    "status",
-    "escalation",
-    "rank",
-    "counts",
-    "rate_ratio",
-    "ci_low",
-    "ci_high",
-    "nights_needed",
-    "message",
-    "tip",
-    "source",
-    "firm",
-    "first_detected_at",
-    "first_detected_nights",
-    "analysis_version",
-    "analysed_at",
-)
-COPY_FINDINGS = f"COPY {Finding._meta.db_table} ({', '.join(FINDING_COLUMNS)}) FROM STDIN"
-
-
-def _copy_findings(rows: list[tuple]) -> None:
-    """COPY rather than INSERT: about 11 rows a diary, and building model instances for bulk_create (and binding
-    their parameters) cost more than the analysis itself."""
-    with connection.cursor() as cursor, cursor.cursor.copy(COPY_FINDINGS) as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def _previous(user_ids: list[int]) -> dict[int, dict[str, tuple]]:

@@ -216,8 +216,7 @@ def exposure_rules(d) -> list[ExposureRule]:
 
 
 def exposures(panel: Panel) -> dict[str, np.ndarray]:
-    """Each exposure rule's nights: 1/0 per logged night, NaN where not recorded. insights.chunk computes the same
-    in SQL for a chunk of diaries; keep the two in step (insights/tests/test_chunk.py checks they agree)."""
+    """Each exposure rule's nights: 1/0 per logged night, NaN where not recorded."""
     ctx = panel.context
     minutes = ctx["exercise_minutes"]
     known_minutes = minutes[~np.isnan(minutes) & (minutes > 0)]
