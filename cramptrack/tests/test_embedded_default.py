@@ -109,6 +109,9 @@ class Stack:
     def stop(self) -> None:
         for process in self.processes.values():
             stop_process(process, signal.SIGTERM, timeout=10)
+            # The leader is gone; a straggler of its group (a pool child) goes too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
     def logs(self, lines: int = 150) -> str:
         out = []
