@@ -17,8 +17,19 @@ from zoneinfo import ZoneInfo
 from diary.models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
 from insights import stats
 from insights.analysis import findings_from
-from insights.diary_stats import RECENT_DAYS, RED_FLAG_DAYS, RED_FLAGS, TREND_NIGHTS, Burden, DiaryStats
-from insights.panel import PROFILE_FIELDS, Course
+from insights.diary_stats import (
+    FLAG_COUNTS,
+    FLAGS,
+    LONG_CRAMPS,
+    RECENT_DAYS,
+    TREND_NIGHTS,
+    WALKING_PAIN,
+    Burden,
+    DiaryStats,
+    Reported,
+)
+from insights.models import RedFlagAcknowledgement
+from insights.panel import PROFILE_FIELDS, Course, microseconds
 from insights.panel_stats import DEFAULT_BED, DEFAULT_WAKE, TRIMESTERS
 from insights.rules.exposures import fluid_rule_blocked
 from insights.rules.medications import medication_changes, supplement_changes
@@ -67,11 +78,10 @@ def loop_stats(user_id: int, now) -> DiaryStats:
         profile=profile,
         courses=courses,
         logged_nights=len(nights),
-        red_flags=frozenset(),
+        red_flags={},
+        walking_pain=0,
+        walking_pain_sitting=0,
         walking_pain_30=0,
-        walking_pain_sitting_30=0,
-        long_30=0,
-        spread_30=False,
         context_n=0,
         at_rest=0,
         walking=0,
@@ -93,7 +103,10 @@ def loop_stats(user_id: int, now) -> DiaryStats:
         last = nights[-2 * TREND_NIGHTS :]
         d.trend = _compare([(cramps[day], 1.0 if i >= TREND_NIGHTS else 0.0) for i, day in enumerate(last)])
     d.burden = _burden(nights, cramps, column, today)
-    _episode_counts(d, episodes, checkins, zone, today)
+    acknowledged: dict = {}
+    for ack in RedFlagAcknowledgement.objects.filter(user_id=user_id):
+        acknowledged[ack.flag] = max(ack.reported_until, acknowledged.get(ack.flag, ack.reported_until))
+    _episode_counts(d, episodes, checkins, zone, today, acknowledged)
     due = profile.get("due_date")
     if due:
         for name, low, high in TRIMESTERS:
@@ -229,22 +242,26 @@ def _burden(nights, cramps, column, today) -> Burden:
     return Burden(True, len(disturbance), median, stretched)
 
 
-def _episode_counts(d: DiaryStats, episodes, checkins, zone, today) -> None:
-    flags = set()
+def _episode_counts(d: DiaryStats, episodes, checkins, zone, today, acknowledged) -> None:
+    reports: dict = {}  # flag -> [(start, local date)] since its last acknowledgement
     thirds = [0, 0, 0]
-    flag_since = today - timedelta(days=RED_FLAG_DAYS)
     recent_since = today - timedelta(days=RECENT_DAYS)
     for e in episodes:
         local = e.started_at.astimezone(zone)
         started_on = local.date()
-        if started_on > flag_since:
-            flags.update(name for name in RED_FLAGS if getattr(e, name))
-        if started_on > recent_since:
-            if e.walking_pain_relief:
-                d.walking_pain_30 += 1
-                d.walking_pain_sitting_30 += e.walking_pain_relief == "sitting_or_bending"
-            d.long_30 += e.duration_minutes is not None and e.duration_minutes > 10
-            d.spread_30 = d.spread_30 or e.spread_beyond_legs
+        for name in FLAGS:
+            if name == WALKING_PAIN:
+                ticked = bool(e.walking_pain_relief)
+            elif name == LONG_CRAMPS:
+                ticked = e.duration_minutes is not None and e.duration_minutes > 10
+            else:
+                ticked = getattr(e, name)
+            if ticked and (name not in acknowledged or e.started_at > acknowledged[name]):
+                reports.setdefault(name, []).append((e.started_at, started_on))
+        if e.walking_pain_relief and (WALKING_PAIN not in acknowledged or e.started_at > acknowledged[WALKING_PAIN]):
+            d.walking_pain += 1
+            d.walking_pain_sitting += e.walking_pain_relief == "sitting_or_bending"
+            d.walking_pain_30 += started_on > recent_since
         if e.context:
             d.context_n += 1
             d.at_rest += e.context in ("woke_from_sleep", "lying_awake")
@@ -266,7 +283,11 @@ def _episode_counts(d: DiaryStats, episodes, checkins, zone, today) -> None:
         d.nerve_left = d.nerve_left or (nerve and e.side == "left")
         d.nerve_right = d.nerve_right or (nerve and e.side == "right")
         d.thigh += e.muscle in ("hamstring", "quadriceps")
-    d.red_flags = frozenset(flags)
+    for name, rows in reports.items():
+        days = sorted(day for _, day in rows)
+        need = FLAG_COUNTS.get(name, 1)
+        if any((days[i + need - 1] - days[i]).days < RECENT_DAYS for i in range(len(days) - need + 1)):
+            d.red_flags[name] = Reported(days[0], days[-1], len(rows), microseconds(max(t for t, _ in rows)))
     d.thirds = tuple(thirds)
 
 

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from diary.api import TokenLogoutView
 from insights import views as insights_views
-from insights.api import InsightsView
+from insights.api import AcknowledgeRedFlagView, InsightsView
 
 from . import health, schema, views  # noqa: F401 (schema registers the token scheme)
 
@@ -30,6 +30,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("diary.urls")),
     path("api/v1/insights/", InsightsView.as_view(), name="insights"),
+    path(
+        "api/v1/insights/red-flags/<str:flag>/acknowledge/",
+        AcknowledgeRedFlagView.as_view(),
+        name="insights-acknowledge-red-flag",
+    ),
     # Sharing with clinicians: the patient's /sharing/ and /api/v1/shares/, the clinician's /clinician/.
     path("", include("sharing.urls")),
     path("api/v1/", include("sharing.api_urls")),

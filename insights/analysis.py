@@ -13,7 +13,8 @@ Deliberate departures from triggers.md, each to avoid a false alarm:
   raise an E2 by itself: having a condition is not a new finding, and an E2
   would silence every other tip for everyone on a diuretic. The finding says
   to ask their clinician about fluids instead.
-- A red flag is active for 28 days after its last report, then drops back.
+- A red flag stays active, with its report dates, until the person says they
+  have seen a clinician about it; then it moves to their history.
 """
 
 from .diary_stats import DiaryStats
@@ -49,14 +50,11 @@ __all__ = [
 ANALYSIS_VERSION = "1.0"
 
 
-PERSIST_NIGHTS = 14
-
-
 def analyse(panel: Panel, previous: dict[str, tuple[str, int]] | None = None) -> list[Finding]:
     """All findings for one diary, most urgent first.
 
     `previous` maps a finding key to (status, logged nights when it was first
-    detected), so a pattern that persists for 14 more nights gets firmer words.
+    detected), so a pattern keeps the date it was first seen.
     """
     return findings_from(from_panel(panel), previous)
 
@@ -73,7 +71,7 @@ def findings_from(d: DiaryStats, previous: dict[str, tuple[str, int]] | None = N
     findings += r14_atypical(d)
     findings += quinine_guardrail(d)
     findings += [r01_night_pattern(d)]
-    findings += [rule.evaluate(d.exposures[rule.key]) for rule in exposure_rules(d)]
+    findings += [rule.evaluate(d.exposures[rule.key], d.logged_nights) for rule in exposure_rules(d)]
     if (note := fluid_rule_note(d)) is not None:
         findings.append(note)
     findings += r06_medication_starts(d)
@@ -91,7 +89,7 @@ def findings_from(d: DiaryStats, previous: dict[str, tuple[str, int]] | None = N
 def _urgency(finding: Finding):
     level = {"E0": 0, "E1": 1, "E2": 2, "E3": 4}.get(finding.escalation or "", 9)
     status = {ESCALATION: 0, HIGHER: 3, LOWER: 3, INFO: 5, INSUFFICIENT: 6, NO_PATTERN: 7}[finding.status]
-    strength = -(finding.ci95[0] or 0) if finding.ci95 and finding.status == HIGHER else 0
+    strength = -(finding.interval[0] or 0) if finding.interval and finding.status == HIGHER else 0
     return (min(level, status), level, status, strength, finding.key)
 
 
@@ -106,14 +104,11 @@ def _apply_precedence(findings: list[Finding], *, pregnant: bool) -> None:
 
 
 def _apply_persistence(findings: list[Finding], logged: int, previous: dict) -> None:
+    """Remember when a pattern was first seen. Its firmer wording comes from the statistics (Finding.firm),
+    never from a count of nights, which would not keep the error guarantee."""
     for finding in findings:
         if finding.status not in (HIGHER, LOWER):
             continue
         status, first = previous.get(finding.key, (None, None))
-        if status == finding.status and first is not None:
-            finding.first_detected_nights = first
-            if logged - first >= PERSIST_NIGHTS:
-                finding.firm = True
-                finding.message = finding.message.replace("Possible pattern:", "A pattern that has held up:", 1)
-        else:
-            finding.first_detected_nights = logged
+        same = status == finding.status and first is not None
+        finding.first_detected_nights = first if same else logged

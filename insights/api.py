@@ -1,17 +1,26 @@
-"""GET /api/v1/insights/: the stored findings, with the figures the charts need."""
+"""GET /api/v1/insights/: the stored findings, with the figures the charts need.
+POST /api/v1/insights/red-flags/<flag>/acknowledge/: "I've seen someone about this"."""
 
+from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from diary.models import touch_diary
+
 from . import summary
-from .models import AnalysisState, Finding
-from .panel import load_panels
+from .diary_stats import FLAGS
+from .models import AnalysisState, Finding, RedFlagAcknowledgement
+from .panel import EPOCH, MICROSECOND, load_panels
+from .panel_stats import reported_flags
+from .store import analyse_and_store
 
 
 class FindingSerializer(serializers.ModelSerializer):
-    ci95 = serializers.SerializerMethodField()
+    interval = serializers.SerializerMethodField(help_text="the rate ratio's plausible range (low, high)")
 
     class Meta:
         model = Finding
@@ -22,7 +31,7 @@ class FindingSerializer(serializers.ModelSerializer):
             "status",
             "escalation",
             "rate_ratio",
-            "ci95",
+            "interval",
             "counts",
             "nights_needed",
             "message",
@@ -33,10 +42,18 @@ class FindingSerializer(serializers.ModelSerializer):
             "analysed_at",
         ]
 
-    def get_ci95(self, finding) -> list[float | None] | None:
+    def get_interval(self, finding) -> list[float | None] | None:
         if finding.ci_low is None and finding.ci_high is None:
             return None
         return [finding.ci_low, finding.ci_high]
+
+
+class RedFlagAcknowledgementSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(source="get_flag_display", read_only=True)
+
+    class Meta:
+        model = RedFlagAcknowledgement
+        fields = ["flag", "label", "first_reported_on", "last_reported_on", "acknowledged_at"]
 
 
 class InsightsView(APIView):
@@ -51,6 +68,7 @@ class InsightsView(APIView):
                 "weekly": serializers.ListField(child=serializers.DictField()),
                 "by_hour": serializers.ListField(child=serializers.IntegerField()),
                 "completeness": serializers.DictField(),
+                "red_flag_history": RedFlagAcknowledgementSerializer(many=True),
             },
         )
     )
@@ -65,5 +83,45 @@ class InsightsView(APIView):
                 "weekly": summary.weekly(panel),
                 "by_hour": summary.by_hour(panel),
                 "completeness": summary.completeness(panel),
+                "red_flag_history": RedFlagAcknowledgementSerializer(
+                    RedFlagAcknowledgement.objects.filter(user=request.user), many=True
+                ).data,
             }
         )
+
+
+class AcknowledgeRedFlagView(APIView):
+    """You have seen a clinician about a red flag: it leaves your current findings and stays in your history.
+
+    Idempotent: once acknowledged, the same POST answers with the same acknowledgement until a new
+    report raises the flag again. A flag you have never reported is a 404.
+    """
+
+    @extend_schema(
+        request=None, responses={200: RedFlagAcknowledgementSerializer, 201: RedFlagAcknowledgementSerializer}
+    )
+    def post(self, request, flag):
+        user_id = request.user.pk
+        panels = load_panels([user_id]) if flag in FLAGS else []
+        reported = reported_flags(panels[0]).get(flag) if panels else None
+        if reported is None:
+            latest = RedFlagAcknowledgement.objects.filter(user_id=user_id, flag=flag).first()
+            if latest is None:
+                raise NotFound("You have not reported this.")
+            return Response(RedFlagAcknowledgementSerializer(latest).data)
+        with transaction.atomic():
+            acknowledgement, created = RedFlagAcknowledgement.objects.get_or_create(
+                user_id=user_id,
+                flag=flag,
+                reported_until=EPOCH + reported.until * MICROSECOND,
+                defaults={
+                    "first_reported_on": reported.first,
+                    "last_reported_on": reported.last,
+                    "acknowledged_at": timezone.now(),
+                },
+            )
+            touch_diary(user_id)
+        # The findings change now, not at the next tick: the page reloads them straight after.
+        analyse_and_store([user_id])
+        data = RedFlagAcknowledgementSerializer(acknowledgement).data
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

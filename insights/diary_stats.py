@@ -7,24 +7,32 @@ computes them from one diary's Panel with NumPy.
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
+
+from .models import RED_FLAG_CHOICES
 from .panel import Course
 from .stats import Comparison
 
-RED_FLAG_DAYS = 28  # a reported red flag stays active this long after its last report
-RECENT_DAYS = 30  # walking pain (R05) and atypical cramps (R14)
-# The checklist boxes that raise a flag on their own when ticked in the last RED_FLAG_DAYS.
-RED_FLAGS = (
-    "breathless_chest_pain",
-    "calf_swelling",
-    "saddle_numbness",
-    "weakness",
-    "dark_urine",
-    "foot_pale_cold",
-    "numbness_tingling",
-    "tingling_mouth_fingers",
-    "pain_between_cramps",
-)
-TREND_NIGHTS = 28  # R07: the last 28 logged nights against the 28 before
+RECENT_DAYS = 30  # walking pain (R05) and long cramps (R14): so many reports within this many days
+# A red flag stays active from its report until the person says they have seen a clinician about it
+# (insights.models.RedFlagAcknowledgement); a later report raises it again. FLAGS are all of them: the
+# checklist boxes (one report raises each), cramps spreading beyond the legs (R14) and two count rules.
+WALKING_PAIN = "walking_pain"  # R05: pain on walking eased by rest, twice within RECENT_DAYS
+LONG_CRAMPS = "long_cramps"  # R14: cramps over 10 minutes, three times within RECENT_DAYS
+SPREAD = "spread_beyond_legs"  # R14: one report
+FLAG_COUNTS = {WALKING_PAIN: 2, LONG_CRAMPS: 3}  # reports within RECENT_DAYS that raise a count flag
+FLAGS = tuple(name for name, _ in RED_FLAG_CHOICES)
+TREND_NIGHTS = 28  # R07: blocks of 28 logged nights, each compared with all the nights before it
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A red flag reported since its last acknowledgement (or ever): active until acknowledged."""
+
+    first: date  # the person's local date of the first report since then
+    last: date  # ... and of the latest
+    times: int  # reports since then
+    until: int  # start of the latest report, microseconds since the epoch: an acknowledgement covers up to it
 
 
 @dataclass(frozen=True)
@@ -44,19 +52,19 @@ class DiaryStats:
     profile: dict
     courses: list[Course]  # by start date
     logged_nights: int
-    red_flags: frozenset[str]  # RED_FLAGS ticked in the last RED_FLAG_DAYS
-    walking_pain_30: int  # episodes with walking pain eased by rest, last 30 days (R05)
-    walking_pain_sitting_30: int  # ... of which eased by sitting or bending
-    long_30: int  # episodes over 10 minutes, last 30 days (R14)
-    spread_30: bool  # cramps spreading beyond the legs, last 30 days (R14)
+    red_flags: dict[str, Reported]  # active red flags (FLAGS) by name
+    walking_pain: int  # episodes with walking pain eased by rest, since its last acknowledgement (R05)
+    walking_pain_sitting: int  # ... of which eased by sitting or bending
+    walking_pain_30: int  # ... of which in the last 30 days
     context_n: int  # episodes with an onset context (R01)
     at_rest: int
     walking: int
     rls_like: int  # no hard knot and an urge to move
     exposures: dict[str, Comparison]  # by exposure rule key
-    trend: Comparison | None  # None below 2 * TREND_NIGHTS logged nights
+    trend: tuple[int, Comparison] | None  # (look number, latest block vs before); None below 2 blocks
     burden: Burden
-    thirds: tuple[int, int, int]  # timed cramps in each third of the time in bed (R08)
+    thirds: np.ndarray  # per night with timed cramps: shares in each third of the time in bed (R08)
+    sides: np.ndarray  # per night with one-sided cramps: shares left and right (R09)
     episodes: int
     left: int
     one_sided: int
@@ -65,5 +73,5 @@ class DiaryStats:
     nerve_right: bool
     thigh: int
     trimesters: dict = field(default_factory=dict)  # R11, when a due date is known
-    changes: list[tuple[Comparison, int]] = field(default_factory=list)  # per medication_changes(): c, new cramp nights
+    changes: list[list[tuple[int, Comparison]]] = field(default_factory=list)  # per medication_changes(): looks so far
     supplements: list[Comparison] = field(default_factory=list)  # per supplement_changes()

@@ -46,7 +46,8 @@ class Finding:
     escalation: str | None = None
     counts: dict = field(default_factory=dict)
     rate_ratio: float | None = None
-    ci95: tuple[float | None, float | None] | None = None
+    # The rate ratio's plausible range: the rule's confidence sequence or exact interval (see insights.stats).
+    interval: tuple[float | None, float | None] | None = None
     nights_needed: int | None = None
     firm: bool = False
     first_detected_nights: int | None = None
@@ -58,7 +59,7 @@ class Finding:
     def as_dict(self) -> dict:
         data = asdict(self)
         data["source"] = self.source
-        data["ci95"] = list(self.ci95) if self.ci95 else None
+        data["interval"] = list(self.interval) if self.interval else None
         return data
 
 
@@ -71,11 +72,18 @@ def comparison_words(c: stats.Comparison, exposed: str, other: str) -> str:
     return f"{c.cramps_exposed} cramps in {c.nights_exposed} {exposed} vs {c.cramps_other} in {c.nights_other} {other}"
 
 
-def interval_words(c: stats.Comparison) -> str:
-    if c.ci_low is None:
+def interval_words(interval: tuple[float | None, float | None] | None) -> str:
+    """A rate ratio's plausible range as the person reads it."""
+    if not interval or interval[0] is None:
         return ""
-    high = "no upper limit yet" if c.ci_high is None else f"{c.ci_high:.1f}"
-    return f"; 95% interval {c.ci_low:.1f} to {high}"
+    low, high = interval
+    top = "no upper limit yet" if high is None else _ratio(high)
+    return f"; plausible range {_ratio(low)} to {top}"
+
+
+def _ratio(value: float) -> str:
+    # Two decimals near 1, so that a range that excludes 1 never reads as "1.0".
+    return f"{value:.2f}" if 0.9 < value < 1.1 else f"{value:.1f}"
 
 
 def ratio_words(rate_ratio: float | None) -> str:

@@ -61,6 +61,52 @@ class Finding(models.Model):
         return f"{self.rule} {self.status} for {self.user_id}"
 
 
+# Every red flag a person can acknowledge (insights.diary_stats.FLAGS), in the words of the insights
+# page's history and the clinician's pages: the checklist boxes, spreading cramps and two count rules.
+RED_FLAG_CHOICES = [
+    ("breathless_chest_pain", "Breathlessness or chest pain"),
+    ("calf_swelling", "A swollen, red or warm calf"),
+    ("saddle_numbness", "Numbness between the legs or a new bladder or bowel problem"),
+    ("weakness", "New muscle weakness"),
+    ("dark_urine", "Dark or cola-coloured urine"),
+    ("foot_pale_cold", "A foot pale, blue or cold and painful at rest"),
+    ("numbness_tingling", "Numbness or tingling in the leg or foot"),
+    ("tingling_mouth_fingers", "Tingling around the mouth or in the fingers"),
+    ("pain_between_cramps", "Pain that stays between cramps"),
+    ("spread_beyond_legs", "Cramps spreading to the arms or body"),
+    ("walking_pain", "Pain on walking that eases with rest, twice within 30 days"),
+    ("long_cramps", "Cramps over 10 minutes, three times within 30 days"),
+]
+
+
+class RedFlagAcknowledgement(models.Model):
+    """The person says they have seen a clinician about a red flag.
+
+    The flag leaves the active findings and stays in the history; a report of it
+    in an episode that starts after `reported_until` raises it again.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="red_flag_acknowledgements"
+    )
+    flag = models.CharField(max_length=32, choices=RED_FLAG_CHOICES)
+    first_reported_on = models.DateField(help_text="the person's local date of the first report it covers")
+    last_reported_on = models.DateField()
+    reported_until = models.DateTimeField(help_text="start of the latest report it covers")
+    acknowledged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-acknowledged_at"]
+        constraints = [
+            # One acknowledgement per report: a repeated or concurrent POST adds nothing. Its index also
+            # serves the panel's "latest acknowledged report per flag" query for a chunk of people.
+            models.UniqueConstraint(fields=["user", "flag", "reported_until"], name="one_acknowledgement_per_report")
+        ]
+
+    def __str__(self):
+        return f"{self.flag} acknowledged by {self.user_id} on {self.acknowledged_at:%Y-%m-%d}"
+
+
 class DigestDelivery(models.Model):
     """One weekly email for one person and one week; the unique row is the exactly-once guard.
 

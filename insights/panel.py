@@ -10,12 +10,12 @@ per night come from one SQL aggregate, the rest from flat value lists.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.db.models import Count, FloatField
+from django.db.models import Count, FloatField, Max
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -29,6 +29,8 @@ from diary.models import (
     MedicationCourse,
     Profile,
 )
+
+from .models import RedFlagAcknowledgement
 
 # Check-in fields carried into the panel as floats (NaN = not recorded).
 CONTEXT_FIELDS = CHECKIN_CONTEXT_FIELDS
@@ -50,6 +52,8 @@ EPISODE_FIELDS = (
 # Decimal columns come back as floats: float(Decimal) per value costs ~1 us.
 DECIMAL_FIELDS = {"fluids_cups", "hours_sitting", "hours_standing", "sleep_hours", "duration_minutes"}
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 PROFILE_FIELDS = (
     "user_id",
@@ -69,6 +73,7 @@ class Episodes:
     night: np.ndarray  # datetime64[D]
     local_hour: np.ndarray  # hours since local midnight, 0-24
     started_on: np.ndarray  # local calendar date, datetime64[D]
+    started_us: np.ndarray  # microseconds since the epoch (int64), exact, to compare with acknowledgements
     time_approximate: np.ndarray
     muscle: np.ndarray
     side: np.ndarray
@@ -106,6 +111,8 @@ class Panel:
     wake_time: np.ndarray
     episodes: Episodes
     courses: list[Course]
+    # Red flag -> start of the latest report the person has acknowledged (microseconds since the epoch).
+    acknowledged: dict[str, int] = field(default_factory=dict)
 
     @property
     def logged_nights(self) -> int:
@@ -135,6 +142,19 @@ def load_courses(user_ids: list[int]) -> dict[int, list[Course]]:
     return {user_id: sorted(by_pk.values(), key=lambda c: c.started_on) for user_id, by_pk in courses.items()}
 
 
+def load_acknowledgements(user_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Each person's acknowledged red flags: the latest report each acknowledgement covers, one query."""
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = RedFlagAcknowledgement.objects.filter(user_id__in=user_ids).values("user_id", "flag")
+    for row in rows.annotate(until=Max("reported_until")).order_by():
+        out[row["user_id"]][row["flag"]] = microseconds(row["until"])
+    return out
+
+
+def microseconds(instant: datetime) -> int:
+    return (instant - EPOCH) // MICROSECOND
+
+
 def load_panels(user_ids: list[int], now=None) -> list[Panel]:
     """Build the panels of a chunk of people with a fixed number of queries."""
     now = now or timezone.now()
@@ -156,6 +176,7 @@ def load_panels(user_ids: list[int], now=None) -> list[Panel]:
         episodes[row[0]].append(row[1:])
 
     courses = load_courses(user_ids)
+    acknowledged = load_acknowledgements(user_ids)
 
     panels = []
     for user_id in user_ids:
@@ -173,12 +194,13 @@ def load_panels(user_ids: list[int], now=None) -> list[Panel]:
                 checkins[user_id],
                 episodes[user_id],
                 courses.get(user_id, []),
+                acknowledged.get(user_id, {}),
             )
         )
     return panels
 
 
-def build_panel(user_id, zone, today, profile, counts, checkin_rows, episode_rows, courses) -> Panel:
+def build_panel(user_id, zone, today, profile, counts, checkin_rows, episode_rows, courses, acknowledged=None) -> Panel:
     """Pure: align episode counts and check-ins on the logged nights."""
     answered = {row[0]: row for row in checkin_rows}
     logged: dict[date, int] = {}
@@ -220,6 +242,7 @@ def build_panel(user_id, zone, today, profile, counts, checkin_rows, episode_row
         wake_time=wake,
         episodes=_episodes(episode_rows, zone),
         courses=sorted(courses, key=lambda c: c.started_on),
+        acknowledged=acknowledged or {},
     )
 
 
@@ -252,6 +275,7 @@ def _episodes(rows: list[tuple], zone: ZoneInfo) -> Episodes:
         night=_days(column.get("night", ())),
         local_hour=np.array([t.hour + t.minute / 60 for t in local], dtype=float),
         started_on=_days([t.date() for t in local]),
+        started_us=np.fromiter((microseconds(row[1]) for row in rows), dtype=np.int64, count=n),
         time_approximate=np.array(column.get("time_approximate", ()), dtype=bool),
         muscle=objects("muscle"),
         side=objects("side"),
@@ -261,4 +285,30 @@ def _episodes(rows: list[tuple], zone: ZoneInfo) -> Episodes:
         hard_knot=floats("hard_knot"),
         walking_pain_relief=objects("walking_pain_relief"),
         flags={name: np.array(column.get(name, ()), dtype=bool) for name in EPISODE_FLAGS},
+    )
+
+
+def as_of(panel: Panel, last_night: date) -> Panel:
+    """The panel as it stood the morning after `last_night`: later nights, cramps and courses left out.
+    What a look on that day saw (the honesty simulations replay a year of daily looks with it)."""
+    keep = panel.nights <= np.datetime64(last_night)
+    e = panel.episodes
+    early = e.night <= np.datetime64(last_night)
+    today = date.fromordinal(last_night.toordinal() + 1)
+    return Panel(
+        user_id=panel.user_id,
+        zone=panel.zone,
+        today=today,
+        profile=panel.profile,
+        nights=panel.nights[keep],
+        cramps=panel.cramps[keep],
+        context={name: values[keep] for name, values in panel.context.items()},
+        bedtime=panel.bedtime[keep],
+        wake_time=panel.wake_time[keep],
+        episodes=Episodes(
+            **{f.name: getattr(e, f.name)[early] for f in fields(Episodes) if f.name != "flags"},
+            flags={name: values[early] for name, values in e.flags.items()},
+        ),
+        courses=[c for c in panel.courses if c.started_on <= today],
+        acknowledged=panel.acknowledged,
     )

@@ -72,7 +72,7 @@ def analyse_and_store(user_ids: list[int], now=None) -> int:
             if finding.status in (HIGHER, LOWER):
                 old = old_findings.get(finding.key)
                 first_at = old[2] if old and old[0] == finding.status and old[2] is not None else now
-            ci_low, ci_high = finding.ci95 or (None, None)
+            ci_low, ci_high = finding.interval or (None, None)
             rows.append(
                 Finding(
                     user_id=panel.user_id,

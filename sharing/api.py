@@ -266,7 +266,7 @@ class SharedMedicationsView(SharedListView):
 
 
 class SharedFindingsView(SharedListView):
-    """The analysis' findings, most urgent first, with counts and 95% intervals."""
+    """The analysis' findings, most urgent first, with counts and plausible ranges."""
 
     queryset = Finding.objects.none()  # the model, for the schema; get_queryset scopes every request
 

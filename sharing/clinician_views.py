@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diary.models import CheckIn, Episode, MedicationCourse
-from insights.models import Finding
+from insights.models import Finding, RedFlagAcknowledgement
 from insights.panel import load_panels
 
 from . import access, charts, export, fhir, figures, grants, limits, report
@@ -103,6 +103,7 @@ def patient(request, share_id):
     if grant.insights:
         findings = list(Finding.objects.filter(user_id=grant.patient_id).order_by("rank"))
         ctx["red_flags"] = figures.red_flags(findings)
+        ctx["flag_history"] = RedFlagAcknowledgement.objects.filter(user_id=grant.patient_id)
         ctx["findings"] = report.finding_rows(findings)
         ctx["analysed_at"] = report.last_analysis(grant.patient_id)
     access.record_view(grant, What.PATIENT_PAGE, detail=f"{days} nights")

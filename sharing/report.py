@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from insights.catalogue import RULES
-from insights.models import AnalysisState, Finding
+from insights.models import AnalysisState, Finding, RedFlagAcknowledgement
 from insights.panel import load_panels
 
 from . import charts, figures
@@ -117,6 +117,7 @@ def context(grant: Grant, since: date | None, until: date | None, now: datetime 
     if grant.insights:
         findings = list(Finding.objects.filter(user_id=grant.patient_id).order_by("rank"))
         ctx["red_flags"] = figures.red_flags(findings)
+        ctx["flag_history"] = list(RedFlagAcknowledgement.objects.filter(user_id=grant.patient_id))
         notable = (Finding.Status.POSSIBLE_PATTERN_HIGHER, Finding.Status.POSSIBLE_PATTERN_LOWER, Finding.Status.INFO)
         ctx["patterns"] = finding_rows([f for f in findings if f.status in notable])
         ctx["quiet_findings"] = len(findings) - len(ctx["red_flags"]) - len(ctx["patterns"])

@@ -63,7 +63,10 @@ def fill_everything(patient, clinician, other_patient):
     api = api_client(patient)
     course = str(uuid.uuid4())
     posts = [
-        ("/api/v1/episodes/", {"started_at": "2026-11-03T03:10:00Z", "muscle": "calf", "side": "left", "notes": "n"}),
+        (
+            "/api/v1/episodes/",
+            {"started_at": "2026-11-03T03:10:00Z", "muscle": "calf", "side": "left", "notes": "n", "weakness": True},
+        ),
         ("/api/v1/checkins/", {"date": "2026-11-02", "no_cramps": False, "notes": "c"}),
         (
             "/api/v1/medications/",
@@ -84,6 +87,7 @@ def fill_everything(patient, clinician, other_patient):
         analysis_version="1", analysed_at=now,
     )  # fmt: skip
     DigestDelivery.objects.create(user=patient, week_start=date(2026, 11, 2), next_attempt_at=now)
+    assert api.post("/api/v1/insights/red-flags/weakness/acknowledge/").status_code == 201
     address = EmailAddress.objects.create(user=patient, email=patient.email, verified=True, primary=True)
     EmailConfirmation.create(address)
     TOTP.activate(patient, generate_totp_secret())

@@ -140,6 +140,32 @@ def test_morning_none_is_one_tap_and_shows_as_a_cramp_free_night(new_context, li
     assert page.locator(".day-missing").count() > 0 or last_night.day == 1  # missing nights look different
 
 
+def test_a_red_flag_stays_until_acknowledged_then_moves_to_the_history(new_context, live):
+    from insights import store
+    from insights.models import RedFlagAcknowledgement
+
+    alice = make_user("alice@example.org")
+    reported = local_now() - timedelta(days=40)
+    Episode.objects.create(user=alice, started_at=reported, muscle="calf", side="left", calf_swelling=True)
+    store.analyse_and_store([alice.pk])
+    page = new_context(user=alice).new_page()  # with the CSP: the button's handler is in the module
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/insights/")
+    card = page.locator(".card-alarm", has_text="swollen, red or warm calf")
+    card.wait_for()
+    assert f"{reported.day} {reported:%b %Y}" in card.text_content()
+    screenshot(page, "insights-red-flag")
+
+    card.get_by_role("button", name="I've seen someone about this").click()
+    page.wait_for_selector("#flag-history:not([hidden])")
+    assert page.locator(".card-alarm").count() == 0
+    assert "A swollen, red or warm calf" in page.locator("#flag-history").text_content()
+    screenshot(page, "insights-red-flag-history")
+    assert RedFlagAcknowledgement.objects.filter(user=alice, flag="calf_swelling").count() == 1
+    assert errors == []
+
+
 def test_offline_five_cramps_survive_a_reload_and_sync_exactly_once(new_context, live):
     alice = make_user("alice@example.org")
     context = new_context(user=alice, service_workers="allow")

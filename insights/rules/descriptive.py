@@ -5,14 +5,12 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from .. import stats
-from ..diary_stats import Burden, DiaryStats
+from ..diary_stats import TREND_NIGHTS, Burden, DiaryStats
 from ..findings import (
     ESCALATION,
-    HIGHER,
     INFO,
     INSUFFICIENT,
     LEVEL_ACTION,
-    LOWER,
     NO_PATTERN,
     Finding,
     comparison_words,
@@ -77,52 +75,62 @@ def r01_night_pattern(d: DiaryStats) -> Finding:
     )
 
 
+# R07's share of the diary's budget for statistical escalations (the other half is R06's, per medicine change).
+ALPHA_TREND = stats.ALPHA_ESCALATION / 2
+
+
 def r07_trend_and_burden(d: DiaryStats) -> list[Finding]:
-    out = []
-    n = d.logged_nights
-    if d.trend is None:
-        out.append(
-            Finding(
-                "R07",
-                "pat_frequent_severe",
-                "R07",
-                INSUFFICIENT,
-                nights_needed=56 - n,
-                message=f"Trend: comparing your last 4 logged weeks with the 4 before needs 56 logged nights; "
-                f"you have {n}.",
-            )
-        )
-    else:
-        c = d.trend
-        verdict = stats.gate(c, two_sided=True)
-        numbers = comparison_words(c, "recent nights", "nights in the 4 weeks before")
-        base = dict(
-            rule="R07",
-            trigger="pat_frequent_severe",
-            key="R07",
-            counts=c.counts,
-            rate_ratio=c.rate_ratio,
-            ci95=(c.ci_low, c.ci_high),
-        )
-        if verdict.status == HIGHER:
-            out.append(
-                Finding(
-                    **base,
-                    status=ESCALATION,
-                    escalation="E2",
-                    message=f"Your cramps are becoming more frequent ({numbers}{interval_words(c)}). That is worth "
-                    "discussing with a clinician, who can look for treatable causes and review your medicines. "
-                    f"{LEVEL_ACTION['E2']}",
-                )
-            )
-        elif verdict.status == LOWER:
-            out.append(Finding(**base, status=INFO, message=f"Fewer cramps lately: {numbers}."))
-        else:
-            out.append(Finding(**base, status=verdict.status, message=f"Trend: {numbers}; no clear change."))
+    out = [_trend(d)]
     burden = _burden(d.burden)
     if burden is not None:
         out.append(burden)
     return out
+
+
+def _trend(d: DiaryStats) -> Finding:
+    """The latest block of 28 logged nights against all nights before it, one exact test per completed block,
+    each at its share of ALPHA_TREND (stats.block_alpha), so a year of daily looks keeps the error budget."""
+    n = d.logged_nights
+    base = dict(rule="R07", trigger="pat_frequent_severe", key="R07")
+    next_look = TREND_NIGHTS - n % TREND_NIGHTS
+    if d.trend is None:
+        return Finding(
+            **base,
+            status=INSUFFICIENT,
+            nights_needed=2 * TREND_NIGHTS - n,
+            message=f"Trend: comparing your latest {TREND_NIGHTS} logged nights with the ones before needs "
+            f"{2 * TREND_NIGHTS} logged nights; you have {n}.",
+        )
+    look, c = d.trend
+    numbers = comparison_words(c, "recent nights", "nights before")
+    base.update(counts=c.counts, rate_ratio=c.rate_ratio)
+    if c.cramps < stats.MIN_CRAMPS:
+        return Finding(
+            **base,
+            status=INSUFFICIENT,
+            nights_needed=next_look,
+            message=f"Trend: too few cramps to tell a change yet ({numbers}); it needs {stats.MIN_CRAMPS}. "
+            f"CrampTrack compares again after {next_look} more logged nights.",
+        )
+    interval = stats.exact_interval(c, 2 * stats.block_alpha(ALPHA_TREND, look))
+    base["interval"] = interval
+    numbers += interval_words(interval)
+    rr = c.rate_ratio
+    if interval[0] > 1 and (rr is None or rr >= stats.MIN_RATE_RATIO):
+        return Finding(
+            **base,
+            status=ESCALATION,
+            escalation="E2",
+            message=f"Your cramps are becoming more frequent ({numbers}). That is worth discussing with a "
+            f"clinician, who can look for treatable causes and review your medicines. {LEVEL_ACTION['E2']}",
+        )
+    if interval[1] is not None and interval[1] < 1:
+        return Finding(**base, status=INFO, message=f"Fewer cramps lately: {numbers}.")
+    return Finding(
+        **base,
+        status=NO_PATTERN,
+        message=f"Trend: {numbers}; no clear change. Compared again after {next_look} more logged nights.",
+    )
 
 
 def _burden(b: Burden) -> Finding | None:
@@ -153,27 +161,35 @@ def _burden(b: Burden) -> Finding | None:
     )
 
 
+# R08 and R09 are descriptive, but a cluster comes with a tip: each is tested at scheduled looks (15, 30, 60 ...
+# nights with timed cramps; 10, 20, 40 ... with one-sided ones) at its share of ALPHA_DESCRIPTIVE.
+ALPHA_DESCRIPTIVE = 0.01
+
+
 def r08_time_of_night(d: DiaryStats) -> Finding:
-    observed = np.array(d.thirds)
-    n = int(observed.sum())
-    counts = {"early": int(observed[0]), "middle": int(observed[1]), "late": int(observed[2])}
-    if n < 15:
+    votes = d.thirds
+    base = dict(rule="R08", trigger="pat_nocturnal_rest", key="R08")
+    schedule = stats.doubling_look(len(votes), 15)
+    if schedule is None:
         return Finding(
-            "R08",
-            "pat_nocturnal_rest",
-            "R08",
-            INSUFFICIENT,
-            counts=counts,
-            message=f"Time of night: {n} of the 15 cramps with an exact time in bed needed so far.",
+            **base,
+            status=INSUFFICIENT,
+            counts={"nights": len(votes)},
+            message=f"Time of night: cramps with an exact time on {len(votes)} of the 15 nights needed so far.",
         )
+    look, nights = schedule
+    observed = votes[:nights].sum(axis=0)
+    counts = {"nights": nights, "early": round(observed[0], 1), "middle": round(observed[1], 1)}
+    counts["late"] = round(observed[2], 1)
     top = int(np.argmax(observed))
     names = ("first", "middle", "last")
     words = (
-        f"{counts['early']} in the first third of the night, {counts['middle']} in the middle, "
-        f"{counts['late']} in the last"
+        f"of your first {nights} nights with a timed cramp, {_n(observed[0])} mostly in the first third of the "
+        f"night, {_n(observed[1])} in the middle, {_n(observed[2])} in the last; a night counts once however many "
+        "cramps it had"
     )
-    # The test only matters for a majority third: skip its cost (~1/4 of R08) otherwise.
-    if observed[top] / n >= 0.5 and float(scipy_stats.chisquare(observed).pvalue) < 0.01:
+    alpha = stats.block_alpha(ALPHA_DESCRIPTIVE, look)
+    if observed[top] / nights >= 0.5 and float(scipy_stats.chisquare(observed).pvalue) < alpha:
         tip = (
             "Stretch right before lights-out."
             if top == 0
@@ -181,30 +197,26 @@ def r08_time_of_night(d: DiaryStats) -> Finding:
             "you wake."
         )
         return Finding(
-            "R08",
-            "pat_nocturnal_rest",
-            "R08",
-            INFO,
+            **base,
+            status=INFO,
             counts=counts,
             tip=tip,
             message=f"Your cramps cluster in the {names[top]} third of the night ({words}). Exploratory: there is "
             "little research on timing within the night.",
         )
-    return Finding(
-        "R08",
-        "pat_nocturnal_rest",
-        "R08",
-        NO_PATTERN,
-        counts=counts,
-        message=f"Time of night: {words}; no clear cluster.",
-    )
+    return Finding(**base, status=NO_PATTERN, counts=counts, message=f"Time of night: no clear cluster ({words}).")
+
+
+def _n(share: float) -> str:
+    return f"{share:.0f}" if abs(share - round(share)) < 0.05 else f"{share:.1f}"
 
 
 def r09_side_and_site(d: DiaryStats) -> list[Finding]:
     out = []
     n, left = d.one_sided, d.left
     counts = {"left": left, "right": n - left, "both": d.both}
-    if n < 10:
+    schedule = stats.doubling_look(len(d.sides), 10)
+    if schedule is None:
         out.append(
             Finding(
                 "R09",
@@ -212,13 +224,16 @@ def r09_side_and_site(d: DiaryStats) -> list[Finding]:
                 "R09",
                 INSUFFICIENT,
                 counts=counts,
-                message=f"Side: {n} of the 10 one-sided cramps needed so far.",
+                message=f"Side: one-sided cramps on {len(d.sides)} of the 10 nights needed so far.",
             )
         )
     else:
-        top_side = "left" if left >= n - left else "right"
-        k = max(left, n - left)
-        if k / n >= 0.8 and float(scipy_stats.binomtest(k, n, 0.5).pvalue) < 0.01:
+        look, nights = schedule
+        left_nights = float(d.sides[:nights, 0].sum())
+        top_side = "left" if left_nights >= nights - left_nights else "right"
+        k = round(max(left_nights, nights - left_nights))
+        alpha = stats.block_alpha(ALPHA_DESCRIPTIVE, look)
+        if k / nights >= 0.8 and float(scipy_stats.binomtest(k, nights, 0.5).pvalue) < alpha:
             nerve = d.nerve_left if top_side == "left" else d.nerve_right
             if nerve:
                 out.append(
@@ -227,8 +242,9 @@ def r09_side_and_site(d: DiaryStats) -> list[Finding]:
                         "rf_lumbar_disc_radiculopathy",
                         "R09",
                         "E2",
-                        f"{k} of {n} one-sided cramps were on the {top_side}, together with back pain or numbness. "
-                        "That combination can come from a trapped nerve in the back, which a clinician can check.",
+                        f"On {k} of {nights} nights with one-sided cramps they were on the {top_side}, together with "
+                        "back pain or numbness. That combination can come from a trapped nerve in the back, which a "
+                        "clinician can check.",
                     )
                 )
             else:
@@ -239,8 +255,8 @@ def r09_side_and_site(d: DiaryStats) -> list[Finding]:
                         "R09",
                         INFO,
                         counts=counts,
-                        message=f"{k} of {n} one-sided cramps were on the {top_side}. Many people cramp more on "
-                        "one side; on its own this is not a concern.",
+                        message=f"On {k} of {nights} nights with one-sided cramps they were on the {top_side}. Many "
+                        "people cramp more on one side; on its own this is not a concern.",
                     )
                 )
         else:

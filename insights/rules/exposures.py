@@ -14,6 +14,7 @@ from ..findings import (
     INFO,
     INSUFFICIENT,
     LOWER,
+    NO_PATTERN,
     Finding,
     active_course,
     comparison_words,
@@ -31,6 +32,8 @@ class ExposureRule:
     key: str
     exposed_words: str  # "nights after harder exercise"
     other_words: str
+    record_words: str  # the check-in answer it needs: "exercise minutes or 'harder than usual'"
+    alpha: float  # this rule's share of stats.ALPHA_PATTERNS
     tip_higher: str = ""
     tip_lower: str = ""
     two_sided: bool = False
@@ -38,50 +41,90 @@ class ExposureRule:
     lower_words: str = ""  # what a lower rate means, for two-sided rules
     no_pattern_words: str = ""
 
-    def evaluate(self, c: stats.Comparison) -> Finding:
-        verdict = stats.gate(c, two_sided=self.two_sided)
-        numbers = comparison_words(c, self.exposed_words, self.other_words)
-        base = dict(
-            rule=self.rule,
-            trigger=self.trigger,
-            key=self.key,
-            status=verdict.status,
-            counts=c.counts,
-            rate_ratio=c.rate_ratio,
-            ci95=(c.ci_low, c.ci_high),
-        )
+    def evaluate(self, c: stats.Comparison, logged_nights: int) -> Finding:
         label = " (exploratory)" if self.exploratory else ""
-        if verdict.status == INSUFFICIENT:
-            more = (
-                f"about {verdict.nights_needed} more logged nights"
-                if verdict.nights_needed
-                else f"{stats.MIN_CRAMPS} cramps in all"
-            )
+        if not stats.enough_data(c):
+            return self._not_yet(c, logged_nights, label)
+        if self.two_sided:
+            low, high = stats.confidence_sequence(c, self.alpha)
+            firm_low, firm_high = stats.confidence_sequence(c, self.alpha / stats.FIRM_FACTOR)
+        else:
+            low, high = stats.one_sided_sequence(c, self.alpha)
+            firm_low, firm_high = stats.one_sided_sequence(c, self.alpha / stats.FIRM_FACTOR)
+        rr = c.rate_ratio
+        numbers = comparison_words(c, self.exposed_words, self.other_words) + interval_words((low, high))
+        base = dict(
+            rule=self.rule, trigger=self.trigger, key=self.key, counts=c.counts, rate_ratio=rr, interval=(low, high)
+        )
+        if low > 1 and (rr is None or rr >= stats.MIN_RATE_RATIO):
+            firm = firm_low > 1
+            lead = "A pattern that has held up" if firm else "Possible pattern"
             return Finding(
                 **base,
-                nights_needed=verdict.nights_needed,
-                message=f"Not enough data yet to compare {self.exposed_words} with {self.other_words}{label}: "
-                f"{numbers}. Testing needs at least {stats.MIN_NIGHTS_EACH_SIDE} logged nights of each kind "
-                f"and {stats.MIN_CRAMPS} cramps; {more} to go.",
-            )
-        if verdict.status == HIGHER:
-            return Finding(
-                **base,
+                status=HIGHER,
+                firm=firm,
                 tip=self.tip_higher,
-                message=f"Possible pattern{label}: on {self.exposed_words} you logged cramps "
-                f"{ratio_words(c.rate_ratio)} ({numbers}{interval_words(c)}). This is an association in your "
-                "diary, not proof of a cause.",
+                message=f"{lead}{label}: on {self.exposed_words} you logged cramps {ratio_words(rr)} ({numbers}). "
+                "This is an association in your diary, not proof of a cause.",
             )
-        if verdict.status == LOWER:
+        if high < 1:
+            if self.two_sided and rr is not None and rr <= 1 / stats.MIN_RATE_RATIO:
+                firm = firm_high < 1
+                lead = "A pattern that has held up" if firm else "Possible pattern"
+                return Finding(
+                    **base,
+                    status=LOWER,
+                    firm=firm,
+                    tip=self.tip_lower,
+                    message=f"{lead}{label}: fewer cramps on {self.exposed_words} ({numbers}). "
+                    f"{self.lower_words}".strip(),
+                )
+            # Fewer cramps is not what this rule looks for: say what the numbers say, and claim nothing.
+            return Finding(
+                **base, status=NO_PATTERN, message=f"Fewer cramps on {self.exposed_words}{label}: {numbers}."
+            )
+        if low > 1:
             return Finding(
                 **base,
-                tip=self.tip_lower,
-                message=f"Possible pattern{label}: fewer cramps on {self.exposed_words} ({numbers}"
-                f"{interval_words(c)}). {self.lower_words}".strip(),
+                status=NO_PATTERN,
+                message=f"Slightly more cramps on {self.exposed_words}{label}, too small a difference to matter "
+                f"({numbers}).",
             )
         return Finding(
             **base,
-            message=f"No clear difference{label}: {numbers}{interval_words(c)}. {self.no_pattern_words}".strip(),
+            status=NO_PATTERN,
+            message=f"No clear difference so far{label}: {numbers}. {self.no_pattern_words}".strip(),
+        )
+
+    def _not_yet(self, c: stats.Comparison, logged_nights: int, label: str) -> Finding:
+        """Not testable yet, and what would make it testable, in this diary's own terms."""
+        base = dict(rule=self.rule, trigger=self.trigger, key=self.key, counts=c.counts, status=INSUFFICIENT)
+        topic = f"Comparing {self.exposed_words} with {self.other_words}{label}"
+        if not c.nights:
+            return Finding(
+                **base,
+                message=f"{topic} needs your check-in answer on {self.record_words}; you haven't recorded it yet.",
+            )
+        if not c.nights_exposed or not c.nights_other:
+            which = "none" if not c.nights_exposed else "all"
+            return Finding(
+                **base,
+                message=f"{topic}: {which} of the {c.nights} nights with {self.record_words} recorded so far were "
+                f"{self.exposed_words}, so there is nothing to compare yet.",
+            )
+        needed = stats.nights_to_testable(c, logged_nights)
+        numbers = comparison_words(c, self.exposed_words, self.other_words)
+        if needed is None:
+            more = "a first cramp logged"
+        elif needed > 365:
+            more = f"at your pace, more than a year of logging {self.record_words}"
+        else:
+            more = f"at your pace, about {needed} more logged nights with {self.record_words} recorded"
+        return Finding(
+            **base,
+            nights_needed=needed,
+            message=f"Not enough data yet. {topic}: {numbers}. Testing needs at least {stats.MIN_NIGHTS_EACH_SIDE} "
+            f"nights of each kind and {stats.MIN_CRAMPS} cramps: {more}.",
         )
 
 
@@ -137,6 +180,8 @@ R02 = ExposureRule(
     "R02",
     "nights after harder exercise",
     "other nights",
+    "exercise minutes or 'harder than usual'",
+    0.012,
     tip_higher="Build up training gradually, and stretch your calves after exercise and at bedtime.",
 )
 R02S = ExposureRule(
@@ -145,6 +190,8 @@ R02S = ExposureRule(
     "R02s",
     "nights after your least active days",
     "other nights",
+    "exercise minutes",
+    0.0028,
     tip_higher="Regular light activity, such as a daily walk, may help.",
 )
 R03 = ExposureRule(
@@ -153,6 +200,8 @@ R03 = ExposureRule(
     "R03",
     "nights your feet were cold or uncovered",
     "other nights",
+    "cold feet",
+    0.012,
     two_sided=True,
     tip_higher="Warm socks or extra bedding are an easy, harmless thing to try. The evidence on cold is "
     "mixed, so let your diary tell you.",
@@ -165,6 +214,8 @@ R04 = ExposureRule(
     "R04",
     "nights after your lowest-fluid days",
     "other nights",
+    "fluids",
+    0.012,
     tip_higher="Drinking to thirst, with a little extra in heat or exercise, is reasonable. More isn't "
     "better: forcing down large amounts doesn't prevent cramps.",
 )
@@ -174,6 +225,8 @@ R04S = ExposureRule(
     "R04s",
     "nights after heavy sweating, heat, vomiting or diarrhoea",
     "other nights",
+    "heavy sweating or vomiting and diarrhoea",
+    0.0028,
     tip_higher="On long, sweaty days eat and salt your food normally; drink to thirst.",
 )
 R10 = ExposureRule(
@@ -182,6 +235,8 @@ R10 = ExposureRule(
     "R10",
     "nights after long sitting or standing days",
     "other nights",
+    "hours sitting or standing",
+    0.0028,
     tip_higher="Break up long sitting or standing: a short walk, ankle circles or calf raises every hour.",
 )
 R16 = ExposureRule(
@@ -190,6 +245,8 @@ R16 = ExposureRule(
     "R16",
     "nights after high-stress evenings (7 or more out of 10)",
     "other nights",
+    "stress",
+    0.0028,
     exploratory=True,
     tip_higher="A relaxing wind-down routine before bed can't hurt.",
 )
@@ -199,6 +256,8 @@ R17 = ExposureRule(
     "R17",
     "stretch nights",
     "no-stretch nights",
+    "bedtime stretching",
+    0.0028,
     two_sided=True,
     lower_words="In your own trial, nights with the bedtime stretch had fewer cramps.",
     no_pattern_words="In your own trial the bedtime stretch made no clear difference.",

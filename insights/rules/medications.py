@@ -9,7 +9,6 @@ from .. import stats
 from ..diary_stats import DiaryStats
 from ..findings import (
     ESCALATION,
-    HIGHER,
     INFO,
     INSUFFICIENT,
     LEVEL_ACTION,
@@ -41,7 +40,13 @@ MEDICATION_TRIGGERS = {
 LONG_WINDOW = DIURETICS | {DrugClass.INHALED_LABA}
 
 
-PRE_DAYS, MIN_SIDE_NIGHTS = 28, 14
+PRE_DAYS, MIN_SIDE_NIGHTS = 56, 14
+# R06's pre-registered looks, in days after the start: the verdict at each look is an exact test at its share
+# of ALPHA_PER_CHANGE (O'Brien-Fleming-type spending), and stands until the next look.
+LOOK_DAYS = {56: (14, 28, 42, 56), 90: (14, 28, 42, 56, 70, 90)}
+MIN_POST_NIGHTS = 7
+# A diary's statistical escalations share stats.ALPHA_ESCALATION: half for each medicine change, half for R07.
+ALPHA_PER_CHANGE = stats.ALPHA_ESCALATION / 2
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,10 @@ class Change:
     start: date
     pre: tuple[date, date]
     post: tuple[date, date]
-    early: tuple[date, date]  # the first 28 nights after, for "new cramp nights"
+    looks: tuple[int, ...]  # days after the start
+
+    def post_until(self, day: int) -> tuple[date, date]:
+        return self.post[0], self.start + timedelta(days=day)
 
 
 def _change(course: Course, trigger: str, start: date, post_days: int) -> Change:
@@ -63,7 +71,7 @@ def _change(course: Course, trigger: str, start: date, post_days: int) -> Change
         start,
         (start - timedelta(days=PRE_DAYS), start - timedelta(days=1)),
         (start + timedelta(days=1), start + timedelta(days=post_days)),
-        (start + timedelta(days=1), start + timedelta(days=28)),
+        LOOK_DAYS[post_days],
     )
 
 
@@ -91,18 +99,48 @@ def supplement_changes(courses: list[Course]) -> list[Change]:
 
 def r06_medication_starts(d: DiaryStats) -> list[Finding]:
     return [
-        _medication_change_point(change, c, new_cramp_nights)
-        for change, (c, new_cramp_nights) in zip(medication_changes(d.courses), d.changes, strict=True)
+        _medication_change_point(change, looks, d.today)
+        for change, looks in zip(medication_changes(d.courses), d.changes, strict=True)
     ]
 
 
-def _medication_change_point(change: Change, c: stats.Comparison, new_cramp_nights: int) -> Finding:
+def _medication_change_point(change: Change, looks: list[tuple[int, stats.Comparison]], today: date) -> Finding:
+    """The verdict of the last scheduled look that has happened; an increase found at a look stands."""
     course, trigger, start = change.course, change.trigger, change.start
     event = "started" if start == course.started_on else "increased the dose of"
     key = f"R06:{course.uuid}:{start.isoformat()}"
-    base = dict(
-        rule="R06", trigger=trigger, key=key, counts=c.counts, rate_ratio=c.rate_ratio, ci95=(c.ci_low, c.ci_high)
-    )
+    base = dict(rule="R06", trigger=trigger, key=key)
+    if not looks:
+        first_look = start + timedelta(days=change.looks[0] + 1)
+        return Finding(
+            **base,
+            status=INSUFFICIENT,
+            message=f"You {event} {course.name} on {start:%d %b %Y}. CrampTrack compares the nights before and "
+            f"after it from {first_look:%d %b %Y}, once 2 weeks have passed.",
+        )
+    spent, c, interval = 0.0, looks[-1][1], None
+    for day, c in looks:
+        alpha = stats.obrien_fleming_spent(ALPHA_PER_CHANGE, day / change.looks[-1]) - spent
+        spent += alpha
+        if c.nights_other < MIN_SIDE_NIGHTS:
+            break
+        if c.nights_exposed < MIN_POST_NIGHTS or not c.cramps:
+            continue  # this look's share of alpha goes unspent
+        interval = stats.exact_interval(c, 2 * alpha)
+        if interval[0] > 1 and (c.rate_ratio is None or c.rate_ratio >= stats.MIN_RATE_RATIO):
+            numbers = comparison_words(c, "nights after", "nights before") + interval_words(interval)
+            return Finding(
+                **base,
+                status=ESCALATION,
+                escalation="E2",
+                counts=c.counts,
+                rate_ratio=c.rate_ratio,
+                interval=interval,
+                message=f"Your cramps increased after you {event} {course.name} ({numbers}). Cramps are a known "
+                "side effect of some medicines. Please discuss it with your prescriber, and don't stop it on your "
+                f"own. {LEVEL_ACTION['E2']}",
+            )
+    base.update(counts=c.counts, rate_ratio=c.rate_ratio, interval=interval)
     numbers = comparison_words(c, "nights after", "nights before")
     if c.nights_other < MIN_SIDE_NIGHTS:
         return Finding(
@@ -111,27 +149,20 @@ def _medication_change_point(change: Change, c: stats.Comparison, new_cramp_nigh
             message=f"You {event} {course.name} on {start:%d %b %Y}, without 2 weeks of diary before it, so "
             "CrampTrack can't compare before and after.",
         )
-    verdict = stats.gate(c, min_nights=MIN_SIDE_NIGHTS)
-    fired = verdict.status == HIGHER or (c.cramps_other == 0 and new_cramp_nights >= 3)
-    if fired:
-        return Finding(
-            **base,
-            status=ESCALATION,
-            escalation="E2",
-            message=f"Your cramps increased after you {event} {course.name} ({numbers}{interval_words(c)}). "
-            "Cramps are a known side effect of some medicines. Please discuss it with your prescriber, and "
-            f"don't stop it on your own. {LEVEL_ACTION['E2']}",
-        )
-    if c.nights_exposed < MIN_SIDE_NIGHTS:
-        needed = MIN_SIDE_NIGHTS - c.nights_exposed
+    if interval is None:
         return Finding(
             **base,
             status=INSUFFICIENT,
-            nights_needed=needed,
-            message=f"Since you {event} {course.name}: {numbers}. About {needed} more logged nights are needed "
-            "to compare before and after.",
+            message=f"Since you {event} {course.name}: {numbers}. Too few nights or cramps to compare yet; "
+            "keep logging, including the nights without cramps.",
         )
-    return Finding(**base, status=NO_PATTERN, message=f"No clear change after you {event} {course.name}: {numbers}.")
+    done = looks[-1][0] >= change.looks[-1]
+    words = "No clear change" if done else "No clear change so far"
+    return Finding(
+        **base,
+        status=NO_PATTERN,
+        message=f"{words} after you {event} {course.name}: {numbers}{interval_words(interval)}.",
+    )
 
 
 def r06b_supplements(d: DiaryStats) -> list[Finding]:
@@ -146,7 +177,6 @@ def r06b_supplements(d: DiaryStats) -> list[Finding]:
             "often ease by themselves after a bad spell, so a before/after change can't show that it works.",
             counts=c.counts,
             rate_ratio=c.rate_ratio,
-            ci95=(c.ci_low, c.ci_high),
         )
         for change, c in zip(supplement_changes(d.courses), d.supplements, strict=True)
     ]

@@ -150,9 +150,9 @@ def test_analyse_diary_prints_json_findings(alice):
     out = io.StringIO()
     call_command("analyse_diary", "--user", "alice@example.org", "--json", stdout=out)
     findings = json.loads(out.getvalue())
-    assert findings and {"rule", "trigger", "status", "rate_ratio", "ci95", "counts", "escalation", "message"} <= set(
-        findings[0]
-    )
+    expected = {"key", "rule", "trigger", "status", "rate_ratio", "interval", "counts", "escalation", "message"}
+    assert findings and expected <= set(findings[0])
+    assert len({f["key"] for f in findings}) == len(findings)
     r03 = next(f for f in findings if f["rule"] == "R03")
     assert r03["counts"]["nights_exposed"] + r03["counts"]["nights_other"] == 39
 

@@ -4,7 +4,7 @@ import csv
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pydantic
 import pytest
@@ -12,9 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.bundle import Bundle
 from pypdf import PdfReader
+from rest_framework.test import APIClient
 
 from conftest import make_user
-from diary.models import CheckIn
+from diary.localtime import local_today
+from diary.models import CheckIn, Episode
+from insights import store
 from sharing import fhir
 from sharing.models import AccessLog, Grant
 
@@ -77,7 +80,7 @@ def test_the_api_reads_filter_and_paginate_like_the_diary_api(grant):
     assert AccessLog.objects.get().detail.startswith("since=")
     findings = get(grant, "clinician-api-findings").json()
     assert [f["rule"] for f in findings] == ["R13", "R06", "R03"]
-    assert findings[1]["ci95"] == [1.05, 2.95] and findings[1]["counts"]["nights_exposed"] == 34
+    assert findings[1]["interval"] == [1.05, 2.95] and findings[1]["counts"]["nights_exposed"] == 34
 
 
 # --- Dashboard --------------------------------------------------------------------------------
@@ -285,3 +288,30 @@ def test_a_year_long_report_still_renders(grant):
     response = get(grant, "clinician-report-pdf", since=(until - timedelta(days=364)).isoformat(), until=until)
     assert response.status_code == 200
     assert len(PdfReader(io.BytesIO(response.content)).pages) <= 2
+
+
+def test_the_clinician_sees_a_red_flag_until_the_patient_acknowledges_it_then_in_the_history(alice, dr):
+    seed_diary(alice, nights=60)
+    zone = alice.profile.zone
+    reported_on = local_today(zone) - timedelta(days=40)
+    started = datetime.combine(reported_on, time(3), tzinfo=zone)
+    Episode.objects.create(user=alice, started_at=started, muscle="calf", side="left", calf_swelling=True)
+    store.analyse_and_store([alice.pk])
+    grant = make_grant(alice, dr)
+    reported = reported_on.strftime("%-d %b %Y")
+
+    page = get(grant, "clinician-patient").content.decode()
+    assert f"You reported a swollen, red or warm calf on {reported}" in page and "Past red flags" not in page
+
+    patient = APIClient()
+    patient.force_authenticate(alice)
+    assert patient.post("/api/v1/insights/red-flags/calf_swelling/acknowledge/").status_code == 201
+    acknowledged = f"acknowledged by the patient on {local_today(zone).strftime('%-d %b %Y')}"
+    for name in ("clinician-patient", "clinician-report"):
+        page = get(grant, name).content.decode()
+        assert "You reported a swollen" not in page, name
+        assert "Past red flags" in page and f"A swollen, red or warm calf</strong>: reported {reported}" in page, name
+        assert acknowledged in page, name
+
+    Grant.objects.filter(pk=grant.pk).update(insights=False)
+    assert "Past red flags" not in get(grant, "clinician-patient").content.decode()

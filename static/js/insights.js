@@ -1,10 +1,10 @@
 // Insights: red flags first, then weekly cramps with completeness, time of night,
-// each pattern with its 95% interval on a log axis, and what can't be told yet.
+// each pattern with its plausible range on a log axis, and what can't be told yet.
 // Charts are inline SVG drawn here; no chart library.
 
-import { load } from "./api.js";
+import { NetworkError, load, send } from "./api.js";
 import { boot, ready } from "./app.js";
-import { $, format, h, parseDate } from "./ui.js";
+import { $, format, h, parseDate, toast } from "./ui.js";
 
 boot();
 
@@ -42,6 +42,23 @@ function dataTable(caption, headers, rows) {
 
 function shortDate(iso) {
   return format(parseDate(iso), { day: "numeric", month: "short" });
+}
+
+function longDate(iso) {
+  return format(parseDate(iso), { day: "numeric", month: "short", year: "numeric" });
+}
+
+// "I've seen someone about this": the flag moves to the history; a new report raises it again.
+async function acknowledge(flag, button) {
+  button.disabled = true;
+  try {
+    const response = await send("POST", `/api/v1/insights/red-flags/${encodeURIComponent(flag)}/acknowledge/`);
+    if (!response.ok) throw new Error(String(response.status));
+    await start();
+  } catch (error) {
+    button.disabled = false;
+    toast(error instanceof NetworkError ? "That needs a connection. Try again when you're online." : "That didn't save. Please try again.");
+  }
 }
 
 function weeklyChart(weeks) {
@@ -115,7 +132,7 @@ function hoursChart(byHour) {
   );
 }
 
-// The rate ratio and its 95% interval on a log axis from 1/4 to 4.
+// The rate ratio and its plausible range (valid however often the diary is looked at) on a log axis from 1/4 to 4.
 function intervalChart(finding) {
   const W = 300;
   const H = 58;
@@ -123,7 +140,7 @@ function intervalChart(finding) {
   const lo = Math.log(0.25);
   const hi = Math.log(4);
   const x = (v) => pad + ((Math.log(Math.min(4, Math.max(0.25, v))) - lo) / (hi - lo)) * (W - 2 * pad);
-  const [low, high] = finding.ci95 || [null, null];
+  const [low, high] = finding.interval || [null, null];
   const parts = [h("line", { x1: pad, x2: W - pad, y1: 24, y2: 24, class: "axis" })];
   for (const tick of [0.25, 0.5, 1, 2, 4]) {
     parts.push(
@@ -140,7 +157,7 @@ function intervalChart(finding) {
   if (finding.rate_ratio) parts.push(h("circle", { cx: x(finding.rate_ratio), cy: 24, r: 6, class: "ci-point" }));
   const fmt = (v) => (v === null || v === undefined ? "no upper limit yet" : v.toFixed(1));
   const label = finding.rate_ratio
-    ? `About ${finding.rate_ratio.toFixed(1)} times as many cramps per night; 95% interval ${fmt(low)} to ${fmt(high)}.`
+    ? `About ${finding.rate_ratio.toFixed(1)} times as many cramps per night; plausible range ${fmt(low)} to ${fmt(high)}.`
     : "No rate ratio yet.";
   return h(
     "figure",
@@ -150,7 +167,7 @@ function intervalChart(finding) {
       "figcaption",
       { class: "small muted", "aria-hidden": "true" },
       h("span", {}, "← fewer"),
-      h("span", {}, finding.rate_ratio ? `×${finding.rate_ratio.toFixed(1)} (95%: ${fmt(low)} to ${fmt(high)})` : ""),
+      h("span", {}, finding.rate_ratio ? `×${finding.rate_ratio.toFixed(1)} (range ${fmt(low)} to ${fmt(high)})` : ""),
       h("span", {}, "more →"),
     ),
   );
@@ -177,6 +194,24 @@ function flagCard(finding) {
     h("h3", { class: "card-title" }, level.action),
     h("p", {}, finding.message),
     finding.source ? h("p", { class: "small muted" }, finding.source) : null,
+    finding.counts?.flag
+      ? h(
+          "p",
+          {},
+          h("button", { type: "button", class: "btn btn-small", onclick: (event) => acknowledge(finding.counts.flag, event.currentTarget) }, "I've seen someone about this"),
+          h("span", { class: "small muted block" }, "It stays here until you say so, then moves to your history. A new report brings it back."),
+        )
+      : null,
+  );
+}
+
+function historyItem(ack) {
+  const reported = ack.first_reported_on === ack.last_reported_on ? longDate(ack.first_reported_on) : `${longDate(ack.first_reported_on)} to ${longDate(ack.last_reported_on)}`;
+  return h(
+    "li",
+    { class: "waiting-item" },
+    h("strong", {}, ack.label),
+    h("span", { class: "small muted block" }, `Reported ${reported}; you saw someone about it (noted ${format(new Date(ack.acknowledged_at), { dateStyle: "medium" })}).`),
   );
 }
 
@@ -187,7 +222,7 @@ function patternCard(finding) {
     h("p", { class: "eyebrow" }, STATUS[finding.status] || ""),
     h("h3", { class: "card-title" }, titleOf(finding)),
     comparison(finding.counts),
-    finding.ci95 ? intervalChart(finding) : null,
+    finding.interval ? intervalChart(finding) : null,
     h("p", {}, finding.message),
     finding.tip ? h("p", { class: "tip" }, h("strong", {}, "Worth trying: "), finding.tip) : null,
     finding.source ? h("p", { class: "small muted" }, finding.source) : null,
@@ -221,6 +256,9 @@ function render(data) {
       ),
     ),
   );
+  const history = data.red_flag_history || [];
+  $("#flag-history").hidden = !history.length;
+  $("#flag-history-list").replaceChildren(...history.map(historyItem));
   $("#notes").hidden = !notes.length;
   $("#notes-list").replaceChildren(
     ...notes.map((f) => h("article", { class: "card" }, h("h3", { class: "card-title" }, titleOf(f)), h("p", {}, f.message), f.tip ? h("p", { class: "tip" }, f.tip) : null)),

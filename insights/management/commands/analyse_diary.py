@@ -34,11 +34,12 @@ class Command(BaseCommand):
 
 def as_output(f: Finding) -> dict:
     return {
+        "key": f.key,
         "rule": f.rule,
         "trigger": f.trigger,
         "status": f.status,
         "rate_ratio": f.rate_ratio,
-        "ci95": [f.ci_low, f.ci_high] if f.ci_low is not None or f.ci_high is not None else None,
+        "interval": [f.ci_low, f.ci_high] if f.ci_low is not None or f.ci_high is not None else None,
         "counts": f.counts,
         "escalation": f.escalation or None,
         "message": f.message,
