@@ -113,7 +113,7 @@ def test_the_demo_patient_gets_a_weekly_email_on_the_first_digest_tick(db):
     assert list(DigestDelivery.objects.values_list("user__email", flat=True)) == [demo.PATIENT_EMAIL]
 
 
-def test_statin_course_starts_50_nights_before_the_end_and_raises_the_rate(db):
+def test_statin_course_starts_70_nights_before_the_end_and_raises_the_rate(db):
     seed()
     patient = demo_patient()
     course = MedicationCourse.objects.get(user=patient)
