@@ -239,8 +239,8 @@ def test_make_demo_on_the_embedded_default_analyses_reports_and_emails(tmp_path)
 
         # The patient's insights: both planted patterns, found by the worker after a beat tick.
         found = planted(wait_for(insights, stack, deadline, "no analysis found both planted patterns")["findings"])
-        assert found[EXERCISE]["status"] == "possible_pattern_higher" and found[EXERCISE]["ci95"][0] > 1
-        assert found[STATIN]["ci95"][0] > 1
+        assert found[EXERCISE]["status"] == "possible_pattern_higher" and found[EXERCISE]["interval"][0] > 1
+        assert found[STATIN]["interval"][0] > 1
 
         # The clinician: password, then the TOTP code share_demo printed, then the shared diary.
         clinician = Browser(patient.base)
