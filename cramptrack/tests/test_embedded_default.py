@@ -270,4 +270,4 @@ def test_make_demo_on_the_embedded_default_analyses_reports_and_emails(tmp_path)
         (email, *_) = wait_for(
             lambda: weekly_emails(var_dir / "mail"), stack, deadline, "no weekly email reached var/mail/"
         )
-        assert "Subject:" in email
+        assert f"{patient.base}/" in email  # its links lead back to this site (SITE_URL)
