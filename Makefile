@@ -35,11 +35,13 @@ run: $(BIN)/.installed .env
 	$(BIN)/honcho start --port $(PORT)
 
 ## demo: like run, with a demo patient and clinician (printed logins)
+# Beat ticks every minute rather than 15 (analysis) and 5 (emails), so the demo's findings and its
+# weekly email appear within a minute of the start.
 demo: $(BIN)/.installed .env
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py share_demo
-	$(MAKE) run
+	ANALYSIS_TICK_SECONDS=$${ANALYSIS_TICK_SECONDS:-60} DIGEST_TICK_SECONDS=$${DIGEST_TICK_SECONDS:-60} $(MAKE) run
 
 ## test: the whole suite on PostgreSQL + Redis, then the static checks
 test: $(BIN)/.installed $(AXE)

@@ -105,6 +105,7 @@ def patient(request, share_id):
         ctx["red_flags"] = figures.red_flags(findings)
         ctx["flag_history"] = RedFlagAcknowledgement.objects.filter(user_id=grant.patient_id)
         ctx["findings"] = report.finding_rows(findings)
+        ctx["analysed_at"] = report.last_analysis(grant.patient_id)
     access.record_view(grant, What.PATIENT_PAGE, detail=f"{days} nights")
     return render(request, "sharing/clinician/patient.html", ctx)
 

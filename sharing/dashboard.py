@@ -5,10 +5,10 @@ whatever their number (insights.panel loads a chunk in a fixed number of queries
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from diary.models import CONDITION_FIELDS
-from insights.models import Finding
+from insights.models import AnalysisState, Finding
 from insights.panel import Panel, load_panels
 
 from . import charts, figures
@@ -26,6 +26,7 @@ class PatientSummary:
     findings: list[Finding] = field(default_factory=list)
     urgent: list[Finding] = field(default_factory=list)
     worsening: bool | None = None
+    analysed_at: datetime | None = None
 
     @property
     def attention(self) -> tuple:
@@ -67,6 +68,7 @@ def summaries(grants: list[Grant], now=None) -> list[PatientSummary]:
     findings: dict[int, list[Finding]] = {}
     for finding in Finding.objects.filter(user_id__in=with_insights).order_by("user_id", "rank"):
         findings.setdefault(finding.user_id, []).append(finding)
+    analysed = dict(AnalysisState.objects.filter(user_id__in=with_insights).values_list("user_id", "analysed_at"))
     out = []
     for grant in grants:
         summary = PatientSummary(grant, panels.get(grant.patient_id))
@@ -75,6 +77,7 @@ def summaries(grants: list[Grant], now=None) -> list[PatientSummary]:
             summary.worsening = figures.worsening(summary.recent, summary.previous)
         if grant.insights:
             summary.findings = findings.get(grant.patient_id, [])
+            summary.analysed_at = analysed.get(grant.patient_id)
             summary.urgent = figures.urgent(summary.findings)
             summary.worsening = bool(summary.worsening) or figures.trend_escalated(summary.findings)
         out.append(summary)

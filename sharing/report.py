@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from insights.catalogue import RULES
-from insights.models import Finding, RedFlagAcknowledgement
+from insights.models import AnalysisState, Finding, RedFlagAcknowledgement
 from insights.panel import load_panels
 
 from . import charts, figures
@@ -77,6 +77,11 @@ def finding_rows(findings: list[Finding]) -> list[dict]:
     ]
 
 
+def last_analysis(user_id: int) -> datetime | None:
+    """When the diary's findings were last computed; None if never, when no finding means nothing."""
+    return AnalysisState.objects.filter(user_id=user_id).values_list("analysed_at", flat=True).first()
+
+
 def context(grant: Grant, since: date | None, until: date | None, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     panel = load_panels([grant.patient_id], now=now)[0]
@@ -87,6 +92,8 @@ def context(grant: Grant, since: date | None, until: date | None, now: datetime 
         "range": span,
         "generated_at": now.astimezone(panel.zone),
         "zone": panel.zone,
+        # On every report, so an empty findings section can never read as "nothing found".
+        "analysed_at": last_analysis(grant.patient_id),
     }
     if grant.episodes_checkins:
         weeks, baseline = figures.weeks_against_baseline(panel, span.first, span.last)

@@ -104,7 +104,16 @@ def test_demo_accounts_are_verified_and_log_in_with_the_printed_passwords(db):
     assert (patient.profile.timezone, patient.profile.birth_year) == ("Europe/London", 1958)
 
 
-def test_statin_course_starts_50_nights_before_the_end_and_raises_the_rate(db):
+def test_the_demo_patient_gets_a_weekly_email_on_the_first_digest_tick(db):
+    from insights.models import DigestDelivery
+    from insights.tasks import plan_digests
+
+    seed()
+    plan_digests.apply()
+    assert list(DigestDelivery.objects.values_list("user__email", flat=True)) == [demo.PATIENT_EMAIL]
+
+
+def test_statin_course_starts_70_nights_before_the_end_and_raises_the_rate(db):
     seed()
     patient = demo_patient()
     course = MedicationCourse.objects.get(user=patient)

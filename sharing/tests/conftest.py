@@ -15,7 +15,7 @@ from django.utils import timezone
 from conftest import make_user
 from diary.localtime import local_today, night_of
 from diary.models import CheckIn, Episode, MedicationCourse
-from insights.models import Finding
+from insights.models import AnalysisState, Finding
 from sharing import codes
 from sharing.models import Grant
 
@@ -173,6 +173,7 @@ def seed_findings(user, analysed_at=None) -> None:
     Finding.objects.bulk_create(
         [Finding(user=user, analysis_version="test", analysed_at=analysed_at, **row) for row in rows]
     )
+    AnalysisState.objects.update_or_create(user=user, defaults={"analysed_at": analysed_at, "version": "test"})
 
 
 @pytest.fixture(autouse=True)

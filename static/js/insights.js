@@ -275,7 +275,7 @@ async function start() {
   render(result.data);
   const when = result.data.analysed_at ? format(new Date(result.data.analysed_at), { dateStyle: "medium", timeStyle: "short" }) : null;
   if (!result.fresh) note.textContent = `Offline: the patterns as of ${when || "your last visit"}.`;
-  else if (!when) note.textContent = "Patterns appear after a few weeks of logging. Keep answering the morning check-in.";
+  else if (!when) note.textContent = "Not analysed yet. Patterns appear after a few weeks of logging; keep answering the morning check-in.";
   else note.textContent = `Updated ${when}.`;
 }
 
