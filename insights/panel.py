@@ -5,17 +5,18 @@ episode was logged in it; every other night is missing and is left out of
 every statistic (never counted as cramp-free). Day D's context pairs with the
 night of D (diary.localtime), so a cramp cannot change its own exposure.
 
-Loading takes a fixed handful of queries per chunk, whatever its size: cramps
-per night come from one SQL aggregate, the rest from flat value lists.
+Loading takes a fixed handful of queries per chunk, whatever its size, each a
+flat value list (cramps per night are counted from the episode rows); the
+panel is then built column by column with NumPy.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.db.models import Count, FloatField, Max
+from django.db.models import FloatField, Max
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -160,14 +161,9 @@ def load_panels(user_ids: list[int], now=None) -> list[Panel]:
     now = now or timezone.now()
     profiles = load_profiles(user_ids)
 
-    counts: dict[int, dict[date, int]] = defaultdict(dict)
-    per_night = Episode.objects.filter(user_id__in=user_ids).values("user_id", "night").annotate(n=Count("id"))
-    for row in per_night.order_by():
-        counts[row["user_id"]][row["night"]] = row["n"]
-
     checkins: dict[int, list[tuple]] = defaultdict(list)
-    fields = ("user_id", "date", "no_cramps", "bedtime", "wake_time", *_as_float(CONTEXT_FIELDS))
-    for row in CheckIn.objects.filter(user_id__in=user_ids).order_by("date").values_list(*fields):
+    columns = ("user_id", "date", "no_cramps", "bedtime", "wake_time", *_as_float(CONTEXT_FIELDS))
+    for row in CheckIn.objects.filter(user_id__in=user_ids).order_by("user_id", "date").values_list(*columns):
         checkins[row[0]].append(row[1:])
 
     episodes: dict[int, list[tuple]] = defaultdict(list)
@@ -190,7 +186,7 @@ def load_panels(user_ids: list[int], now=None) -> list[Panel]:
                 zone,
                 now.astimezone(zone).date(),
                 profile,
-                counts[user_id],
+                Counter(row[0] for row in episodes[user_id]),  # cramps per night
                 checkins[user_id],
                 episodes[user_id],
                 courses.get(user_id, []),
@@ -201,34 +197,28 @@ def load_panels(user_ids: list[int], now=None) -> list[Panel]:
 
 
 def build_panel(user_id, zone, today, profile, counts, checkin_rows, episode_rows, courses, acknowledged=None) -> Panel:
-    """Pure: align episode counts and check-ins on the logged nights."""
-    answered = {row[0]: row for row in checkin_rows}
-    logged: dict[date, int] = {}
-    for day, row in answered.items():
-        no_cramps = row[1]
-        if no_cramps is True:
-            logged[day] = 0
-        elif no_cramps is False:
-            # "I had cramps" without episodes still says at least one.
-            logged[day] = 1
-    for day, n in counts.items():
-        logged[day] = n
-    days = sorted(logged)
-    nights = _days(days)
-    cramps = np.array([logged[d] for d in days], dtype=float)
+    """Pure: align episode counts and check-ins on the logged nights, column by column."""
+    rows = list({row[0]: row for row in checkin_rows}.values())  # one check-in per date
+    columns = list(zip(*rows, strict=True)) if rows else [()] * (4 + len(CONTEXT_FIELDS))
+    days = _days(columns[0])
+    # "No cramps" is a cramp-free night; "I had cramps" without episodes still says at least one.
+    answer = np.array([{True: 0.0, False: 1.0}.get(v, np.nan) for v in columns[1]], dtype=float)
+    answered = ~np.isnan(answer)
+    cramp_nights = _days(list(counts))
+    nights = np.union1d(days[answered], cramp_nights)
+    cramps = np.zeros(nights.size)
+    cramps[np.searchsorted(nights, days[answered])] = answer[answered]
+    cramps[np.searchsorted(nights, cramp_nights)] = np.fromiter(counts.values(), dtype=float, count=len(counts))
 
-    context = {name: np.full(len(days), np.nan) for name in CONTEXT_FIELDS}
-    bedtime = np.full(len(days), np.nan)
-    wake = np.full(len(days), np.nan)
-    for i, day in enumerate(days):
-        row = answered.get(day)
-        if row is None:
-            continue
-        bedtime[i] = _hours(row[2])
-        wake[i] = _hours(row[3])
-        for name, value in zip(CONTEXT_FIELDS, row[4:], strict=True):
-            if value is not None:
-                context[name][i] = float(value)
+    # Each check-in's context goes to its night if that night is logged (an unanswered check-in on a night
+    # with episodes included); NaN where not recorded.
+    at = np.minimum(np.searchsorted(nights, days), max(nights.size - 1, 0))
+    on_night = (nights[at] == days) if nights.size else np.zeros(days.size, dtype=bool)
+
+    def aligned(values) -> np.ndarray:
+        out = np.full(nights.size, np.nan)
+        out[at[on_night]] = np.array(values, dtype=float)[on_night]  # None -> NaN, bool -> 1/0
+        return out
 
     return Panel(
         user_id=user_id,
@@ -237,9 +227,9 @@ def build_panel(user_id, zone, today, profile, counts, checkin_rows, episode_row
         profile=profile,
         nights=nights,
         cramps=cramps,
-        context=context,
-        bedtime=bedtime,
-        wake_time=wake,
+        context={name: aligned(values) for name, values in zip(CONTEXT_FIELDS, columns[4:], strict=True)},
+        bedtime=aligned([_hours(t) for t in columns[2]]),
+        wake_time=aligned([_hours(t) for t in columns[3]]),
         episodes=_episodes(episode_rows, zone),
         courses=sorted(courses, key=lambda c: c.started_on),
         acknowledged=acknowledged or {},
@@ -269,7 +259,7 @@ def _episodes(rows: list[tuple], zone: ZoneInfo) -> Episodes:
         return np.array(column.get(name, ()), dtype=object)
 
     def floats(name):
-        return np.array([np.nan if v is None else float(v) for v in column.get(name, ())], dtype=float)
+        return np.array(column.get(name, ()), dtype=float)  # None -> NaN
 
     return Episodes(
         night=_days(column.get("night", ())),
