@@ -53,9 +53,9 @@ test: $(BIN)/.installed $(AXE)
 bench-api: $(BIN)/.installed
 	$(BIN)/python bench/api_mix.py
 
-## bench-analysis: 10,000 diaries through Celery vs a per-row loop and a SQL aggregate (bench/ANALYSIS.md)
+## bench-analysis: CPU per one-year diary (PostgreSQL, SQLite) and 10,000 diaries through Celery (bench/ANALYSIS.md)
 bench-analysis: $(BIN)/.installed
-	$(BIN)/python bench/analysis_throughput.py
+	$(BIN)/python bench/analysis.py
 
 ## bench-digest: weekly emails per second per worker process into a local SMTP server (bench/DIGEST.md)
 bench-digest: $(BIN)/.installed
