@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo test lint bench-api bench-analysis bench-digest bench-pwa reliability reliability-quick clean
+.PHONY: run demo test lint bench-api bench-analysis bench-honesty bench-digest bench-pwa reliability reliability-quick clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench-api: $(BIN)/.installed
 ## bench-analysis: CPU per one-year diary (PostgreSQL, SQLite) and 10,000 diaries through Celery (bench/ANALYSIS.md)
 bench-analysis: $(BIN)/.installed
 	$(BIN)/python bench/analysis.py
+
+## bench-honesty: a year of daily looks on simulated diaries: false alarms and power (bench/README.md)
+bench-honesty: $(BIN)/.installed
+	$(BIN)/python bench/honesty.py
 
 ## bench-digest: weekly emails per second per worker process into a local SMTP server (bench/DIGEST.md)
 bench-digest: $(BIN)/.installed
