@@ -134,18 +134,22 @@ def rotating_tip(week_start: date, last_tip_id: str) -> str:
 
 
 def _nudge(week: Week, findings: list[Finding]) -> str:
-    waiting = [f.nights_needed for f in findings if f.status == INSUFFICIENT and f.nights_needed]
-    if week.logged_nights >= THIN_WEEK and not waiting:
+    """What would help the diary most, told truly: never beside a red flag, and only a number the analysis
+    computed at this person's own pace (it gives none for a field they have never recorded)."""
+    if any(f.escalation in ("E0", "E1", "E2") for f in findings):
         return ""
-    if waiting:
-        soonest = min(waiting)
+    if week.logged_nights < THIN_WEEK:
         return (
-            f"About {soonest} more logged nights would make the first pattern testable. A one-tap morning "
-            "check-in counts, even on a night without cramps."
+            f'You logged {week.logged_nights} of 7 nights this week. A one-tap morning check-in, even "no cramps", '
+            "is what lets CrampTrack find patterns."
         )
+    waiting = [f for f in findings if f.status == INSUFFICIENT and f.nights_needed and f.nights_needed <= 365]
+    if not waiting:
+        return ""
+    soonest = min(waiting, key=lambda f: f.nights_needed)
     return (
-        f'You logged {week.logged_nights} of 7 nights this week. A one-tap morning check-in, even "no cramps", '
-        "is what lets CrampTrack find patterns."
+        f"{entry(soonest.trigger).title}: about {soonest.nights_needed} more logged nights at your pace would "
+        "let CrampTrack test it. A one-tap morning check-in counts, even on a night without cramps."
     )
 
 

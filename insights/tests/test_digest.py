@@ -518,3 +518,29 @@ def test_an_over_long_line_is_sent_quoted_printable_and_arrives_whole(smtp_serve
     assert plain["Content-Transfer-Encoding"] == "quoted-printable"  # RFC 5321 allows 998 octets a line
     assert long_message in plain.get_content()
     assert str(message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
+
+
+def _week(logged: int):
+    from insights.digest import Week
+
+    return Week(
+        [],
+        cramps=0,
+        cramp_nights=0,
+        cramp_free_nights=logged,
+        missing_nights=7 - logged,
+        median_severity=None,
+        median_duration=None,
+    )
+
+
+def test_the_nudge_names_what_to_record_and_is_never_beside_a_red_flag():
+    from insights.digest import _nudge
+
+    waiting = Finding(rule="R03", trigger="tr_cold_exposure", key="R03", status="insufficient_data", nights_needed=38)
+    never_recorded = Finding(rule="R04", trigger="tr_sweat_electrolyte_loss", key="R04s", status="insufficient_data")
+    nudge = _nudge(_week(6), [never_recorded, waiting])
+    assert "about 38 more logged nights" in nudge and "Cold" in nudge
+    flag = Finding(rule="R13", trigger="rf_dvt", key="R13:swelling", status="escalation", escalation="E1")
+    assert _nudge(_week(6), [flag, waiting]) == ""
+    assert _nudge(_week(6), [never_recorded]) == ""
