@@ -51,9 +51,9 @@ test: $(BIN)/.installed $(AXE)
 bench-api: $(BIN)/.installed
 	$(BIN)/python bench/api_throughput.py
 
-## bench-analysis: 10,000 diaries through Celery vs a per-row loop and a SQL aggregate (bench/ANALYSIS.md)
+## bench-analysis: CPU per one-year diary (PostgreSQL, SQLite), 10,000 through Celery, linearity (bench/ANALYSIS.md; BENCH_ARGS=--quick)
 bench-analysis: $(BIN)/.installed
-	$(BIN)/python bench/analysis_throughput.py
+	$(BIN)/python bench/analysis.py $(BENCH_ARGS)
 
 ## bench-digest: 10,000 weekly emails vs a bare smtplib loop (bench/DIGEST.md)
 bench-digest: $(BIN)/.installed

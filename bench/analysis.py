@@ -1,7 +1,7 @@
 """Analysis budget (design.md section 6): one-year diaries through insights.store.analyse_and_store.
 
-    make bench-analysis                          # N = 10,000 diaries, about 15 minutes
-    .venv/bin/python bench/analysis.py --quick   # N = 1,000
+    make bench-analysis                        # N = 10,000 diaries, about 15 minutes on 2 cores
+    make bench-analysis BENCH_ARGS=--quick     # N = 1,000, about 3 minutes (or --diaries N)
 
 (a) CPU per diary of analyse_and_store on chunks of 100: the app's process time plus, on PostgreSQL, the
     backend's (utime + stime of pg_backend_pid() in /proc); SQLite runs in-process, so its app time is all.
@@ -199,12 +199,6 @@ def cpu_per_diary(ids: list[int]) -> dict:
     return {"diaries": len(ids), "app_ms": 1000 * app / len(ids), "db_ms": 1000 * db / len(ids)}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def through_celery(n: int, concurrency: int, log) -> dict:
     """(b) Every diary due, a fresh worker, plan_analysis, then wait until all n are analysed."""
     from django.utils import timezone
@@ -254,7 +248,9 @@ def postgres_phase(n: int) -> dict:
     with psycopg.connect(PG_SERVER + "postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {PG_DB}")
-    port = free_port()
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
     redis = subprocess.Popen(
         ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
     )
