@@ -53,9 +53,9 @@ test: $(BIN)/.installed $(AXE)
 bench-api: $(BIN)/.installed
 	$(BIN)/python bench/api_mix.py
 
-## bench-analysis: CPU per one-year diary (PostgreSQL, SQLite) and 10,000 diaries through Celery (bench/ANALYSIS.md)
+## bench-analysis: CPU per one-year diary (PostgreSQL, SQLite), 10,000 through Celery, linearity (bench/ANALYSIS.md; BENCH_ARGS=--quick)
 bench-analysis: $(BIN)/.installed
-	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/analysis.py $(BENCH_ARGS)
 
 ## bench-honesty: a year of daily looks on simulated diaries: false alarms and power (bench/README.md)
 bench-honesty: $(BIN)/.installed

@@ -1,7 +1,7 @@
 """Analysis budget (design.md section 6): one-year diaries through insights.store.analyse_and_store.
 
-    make bench-analysis                          # N = 10,000 diaries, about 15 minutes
-    .venv/bin/python bench/analysis.py --quick   # N = 1,000
+    make bench-analysis                        # N = 10,000 diaries, about 15 minutes on 2 cores
+    make bench-analysis BENCH_ARGS=--quick     # N = 1,000, about 3 minutes (or --diaries N)
 
 (a) CPU per diary of analyse_and_store on chunks of 100: the app's process time plus, on PostgreSQL, the
     backend's (utime + stime of pg_backend_pid() in /proc); SQLite runs in-process, so its app time is all.
@@ -174,17 +174,27 @@ def generate(first: int, count: int, rng) -> list[int]:
 # --- Measures ---
 
 
-def backend_cpu() -> float:
-    """CPU seconds of this connection's PostgreSQL backend (0 on SQLite, which runs in this process)."""
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (/proc/<pid>/stat), 0 if it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backends(everyone: bool = False) -> list[int]:
+    """This connection's PostgreSQL backend, or every other backend on the bench database (none on SQLite)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        return 0.0
+        return []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if everyone:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [PG_DB])
+        else:
+            cursor.execute("SELECT pg_backend_pid()")
+        return [row[0] for row in cursor.fetchall()]
 
 
 def cpu_per_diary(ids: list[int]) -> dict:
@@ -192,17 +202,11 @@ def cpu_per_diary(ids: list[int]) -> dict:
     from insights.store import analyse_and_store
 
     analyse_and_store(ids[:CHUNK])
-    app, db = time.process_time(), backend_cpu()
+    app, db = time.process_time(), sum(map(cpu_seconds, backends()))
     for i in range(0, len(ids), CHUNK):
         analyse_and_store(ids[i : i + CHUNK])
-    app, db = time.process_time() - app, backend_cpu() - db
+    app, db = time.process_time() - app, sum(map(cpu_seconds, backends())) - db
     return {"diaries": len(ids), "app_ms": 1000 * app / len(ids), "db_ms": 1000 * db / len(ids)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def through_celery(n: int, concurrency: int, log) -> dict:
@@ -217,11 +221,16 @@ def through_celery(n: int, concurrency: int, log) -> dict:
     Profile.objects.update(diary_changed_at=timezone.now())
     cmd = [Path(sys.executable).parent / "celery", "-A", "cramptrack", "worker", "--loglevel", "WARNING"]
     cmd += ["--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat"]
-    worker = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    # The pool keeps its backends for the whole run (production drops them after CONN_MAX_AGE = 60 s), so that
+    # their CPU can be read at the end.
+    env = {**os.environ, "CONN_MAX_AGE": "3600"}
+    worker = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         while not app.control.ping(timeout=0.5):
             if worker.poll() is not None:
                 raise RuntimeError(f"the worker exited with {worker.returncode}; see {log.name}")
+        pool = [worker.pid, *map(int, Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split())]
+        before = {pid: cpu_seconds(pid) for pid in pool + backends(everyone=True)}
         started, clock = timezone.now(), time.perf_counter()
         plan_analysis()
         while AnalysisState.objects.filter(analysed_at__gte=started).count() < n:
@@ -229,10 +238,13 @@ def through_celery(n: int, concurrency: int, log) -> dict:
                 raise RuntimeError(f"the worker stopped or stalled; see {log.name}")
             time.sleep(0.1)
         wall = time.perf_counter() - clock
+        app_cpu = sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in pool)
+        db_cpu = sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in backends(everyone=True))
     finally:
         worker.terminate()
         worker.wait()
-    return {"diaries": n, "processes": concurrency, "wall_s": wall, "per_s": n / wall}
+    return {"diaries": n, "processes": concurrency, "wall_s": wall, "per_s": n / wall,
+            "app_ms": 1000 * app_cpu / n, "db_ms": 1000 * db_cpu / n}  # fmt: skip
 
 
 # --- Phases, each in its own process (Django's settings are per process) ---
@@ -254,7 +266,9 @@ def postgres_phase(n: int) -> dict:
     with psycopg.connect(PG_SERVER + "postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {PG_DB}")
-    port = free_port()
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
     redis = subprocess.Popen(
         ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
     )
@@ -296,14 +310,17 @@ def main() -> None:
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     lite = in_process(sqlite_phase, small)[f"cpu_{small}"]
     pg = in_process(postgres_phase, n)
-    cpu, one, two = pg[f"cpu_{small}"], pg[f"celery_{n}_1"], pg[f"celery_{n}_2"]
-    ms = {k: v["app_ms"] + v["db_ms"] for k, v in (("pg", cpu), ("pg_n", pg[f"cpu_{n}"]), ("sqlite", lite))}
+    cpu, one, two, two_small = pg[f"cpu_{small}"], pg[f"celery_{n}_1"], pg[f"celery_{n}_2"], pg[f"celery_{small}_2"]
+    ms = {k: v["app_ms"] + v["db_ms"] for k, v in [("pg", cpu), ("pg_n", pg[f"cpu_{n}"]), ("sqlite", lite),
+                                                   ("celery", two), ("celery_small", two_small)]}  # fmt: skip
     summary = {
         "pg_cpu_ms": ms["pg"],
         "sqlite_cpu_ms": ms["sqlite"],
+        "celery_cpu_ms": ms["celery"],
         "second_process_gain": two["per_s"] / one["per_s"],
         "cpu_linearity": ms["pg_n"] / ms["pg"],
-        "wall_linearity": (two["wall_s"] / n) / (pg[f"celery_{small}_2"]["wall_s"] / small),
+        "celery_cpu_linearity": ms["celery"] / ms["celery_small"],
+        "wall_linearity": (two["wall_s"] / n) / (two_small["wall_s"] / small),
         "load_average": os.getloadavg()[2],
     }
     print(f"\nAnalysis budget (design.md section 6): {n:,} one-year diaries, {os.cpu_count()} cores")
@@ -314,11 +331,13 @@ def main() -> None:
             "<= 15 ms",
         ),
         ("CPU/diary, SQLite (in-process)", f"{ms['sqlite']:.1f} ms", "same order"),
+        ("CPU/diary, Celery (workers + db)", f"{two['app_ms']:.1f} + {two['db_ms']:.1f} = {ms['celery']:.1f} ms", ""),
         ("Celery, 1 process", f"{one['wall_s']:.0f} s, {one['per_s']:.0f} diaries/s", ""),
         ("Celery, 2 processes", f"{two['wall_s']:.0f} s, {two['per_s']:.0f} diaries/s", f"<= {180 * n // 10_000} s"),
         ("gain from the second process", f"{summary['second_process_gain']:.2f}x", "near 2x"),
-        (f"CPU/diary, {n:,} vs {small:,} diaries stored", f"{summary['cpu_linearity']:.2f}x", "~1x"),
-        (f"Celery wall/diary, {n:,} vs {small:,} diaries", f"{summary['wall_linearity']:.2f}x", "~1x"),
+        (f"CPU/diary, {n:,} vs {small:,} stored", f"{summary['cpu_linearity']:.2f}x", "~1x"),
+        (f"Celery CPU/diary, {n:,} vs {small:,}", f"{summary['celery_cpu_linearity']:.2f}x", "~1x"),
+        (f"Celery wall/diary, {n:,} vs {small:,}", f"{summary['wall_linearity']:.2f}x", "~1x"),
     ]:
         print(f"  {label:<36} {figure:<28} {budget}")
     print(f"  (load average over 15 min: {summary['load_average']:.1f}; a busy machine slows the wall times)")
