@@ -39,6 +39,16 @@ def due_user_ids(now=None, limit: int | None = None) -> list[int]:
     return list(due[:limit] if limit else due)
 
 
+def changed_since_analysis(user_ids: list[int]) -> list[int]:
+    """Of these diaries, those written to since their last analysis (or never analysed)."""
+    state = "user__analysis_state"
+    return list(
+        Profile.objects.filter(user_id__in=user_ids, diary_changed_at__isnull=False)
+        .filter(Q(**{f"{state}__analysed_at__isnull": True}) | Q(diary_changed_at__gt=F(f"{state}__analysed_at")))
+        .values_list("user_id", flat=True)
+    )
+
+
 def claim(user_ids: list[int], now=None) -> list[int]:
     """Mark diaries as queued; returns only those this caller claimed (a second planner gets none)."""
     now = now or timezone.now()

@@ -25,6 +25,8 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from email import message_from_string
+from email.policy import default
 from pathlib import Path
 
 import pytest
@@ -271,3 +273,6 @@ def test_make_demo_on_the_embedded_default_analyses_reports_and_emails(tmp_path)
             lambda: weekly_emails(var_dir / "mail"), stack, deadline, "no weekly email reached var/mail/"
         )
         assert f"{patient.base}/" in email  # its links lead back to this site (SITE_URL)
+        # Built from an analysis of the diary as it is: the statin escalation, not a general tip.
+        body = message_from_string(email, policy=default).get_body(preferencelist=("plain",)).get_content()
+        assert "prescriber" in body
