@@ -158,6 +158,7 @@ def generate(first: int, count: int, rng) -> list[int]:
             "uuid": [f"{base:016x}{i:016x}" for i in range(n)],
             "user_id": e_user.tolist(),
             "night": e_night.astype(str).tolist(),
+            "timezone": [ZONES[z] for z in e_zone.tolist()],
             "started_at": np.char.replace(utc.astype(str), "T", " ").tolist(),
             "muscle": rng.choice(["calf", "calf", "calf", "foot", "toes", "hamstring"], n).tolist(),
             "side": rng.choice(["left", "right", "both"], n).tolist(),

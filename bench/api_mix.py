@@ -108,7 +108,9 @@ def prepare_database() -> list[str]:
             checkins.append(CheckIn(user=user, date=night, no_cramps=not cramps, stress=rng.randint(0, 10)))
             if cramps:
                 started = datetime.combine(night + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=3)
-                episodes.append(Episode(user=user, night=night, started_at=started, muscle="calf", side="left"))
+                episodes.append(
+                    Episode(user=user, night=night, started_at=started, timezone="UTC", muscle="calf", side="left")
+                )
     CheckIn.objects.bulk_create(checkins, batch_size=2000)
     Episode.objects.bulk_create(episodes, batch_size=2000)
     with connections["default"].cursor() as cursor:

@@ -109,7 +109,8 @@ def populate(people: int) -> None:
                 started = now - timedelta(days=back - 1, hours=8 - k)
                 episodes.append(
                     Episode(
-                        user=user, started_at=started, night=night, muscle="calf", side="left",
+                        user=user, started_at=started, timezone=profiles[n].timezone, night=night,
+                        muscle="calf", side="left",
                         severity=rng.randint(1, 10), duration_minutes=rng.randint(1, 10),
                     )
                 )  # fmt: skip

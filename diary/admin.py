@@ -2,7 +2,7 @@
 
 Its writes take the same path as the API's: a deleted row goes through DiaryRow.delete
 (the diary is marked changed), a profile change through ProfileSerializer.update
-(digest schedule, nights restamped after a change of time zone, the diary marked changed).
+(digest schedule, the diary marked changed; past nights keep the zone they were lived in).
 """
 
 from django.contrib import admin

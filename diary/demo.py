@@ -315,7 +315,7 @@ def _write_nights(patient: User, nights: list[PlannedNight], now: datetime) -> t
         starts = [cramp.local_start.replace(tzinfo=ZONE) for cramp in planned.cramps]
         kept = [(start, cramp) for start, cramp in zip(starts, planned.cramps, strict=True) if start <= now]
         for start, cramp in kept:
-            # save(), not bulk_create: Episode.save derives the night from the profile's zone.
+            # save(), not bulk_create: Episode.save takes the profile's zone and derives the night in it.
             Episode(user=patient, started_at=start, **cramp.fields).save()
         episodes += len(kept)
         if planned.checkin is not None:

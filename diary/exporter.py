@@ -1,13 +1,15 @@
 """The whole diary out: one JSON document, or CSV files a spreadsheet opens.
 
 The CSV columns are the API's field names and are what diary.importer reads,
-so an export imports back unchanged. Times are written in the owner's zone
-with their UTC offset, so a spreadsheet shows local clock times.
+so an export imports back unchanged. An episode's time is written in its own
+zone (the `timezone` column) with its UTC offset, so a spreadsheet shows the
+clock time it was lived at.
 """
 
 import csv
 import io
 import zipfile
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
@@ -56,19 +58,18 @@ TABLES = {
 }
 
 
-def _local(user, rows: list[dict]) -> list[dict]:
-    zone = user.profile.zone
+def _local(rows: list[dict]) -> list[dict]:
     for row in rows:
         if row.get("started_at"):
             instant = timezone.datetime.fromisoformat(row["started_at"].replace("Z", "+00:00"))
-            row["started_at"] = instant.astimezone(zone).isoformat()
+            row["started_at"] = instant.astimezone(ZoneInfo(row["timezone"])).isoformat()
     return rows
 
 
 def table_rows(user, name: str) -> list[dict]:
     columns, serializer_class, queryset = TABLES[name]
     data = serializer_class(queryset(user), many=True, context={"user": user}).data
-    return _local(user, [{column: row[column] for column in columns} for row in data])
+    return _local([{column: row[column] for column in columns} for row in data])
 
 
 def csv_text(columns: list[str], rows: list[dict]) -> str:

@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +26,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from .exporter import CHECKIN_COLUMNS, DOSE_CHANGE_COLUMNS, EPISODE_COLUMNS, FORMAT_NAME, MEDICATION_COLUMNS
+from .localtime import is_valid_zone
 from .models import CheckIn, DoseChange, Episode, MedicationCourse
 from .recording import Conflict, create_once, upsert_checkin
 from .serializers import (
@@ -192,7 +194,7 @@ def import_sources(user, sources: list[Source]) -> Report:
     report = Report()
     errors: list[str] = []
     with transaction.atomic():
-        # The profile first: its time zone is how local times in the other rows are read.
+        # The profile first: its time zone is how local times are read in rows without a `timezone`.
         for kind in ["profile", *ORDER]:
             for source in (s for s in sources if s.kind == kind):
                 for line, raw in source.rows:
@@ -266,6 +268,9 @@ def _clean(kind: str, raw: dict, zone) -> dict:
             continue
         data[key] = value
     if kind == "episodes" and isinstance(data.get("started_at"), str):
+        row_zone = data.get("timezone")
+        if isinstance(row_zone, str) and is_valid_zone(row_zone):
+            zone = ZoneInfo(row_zone)  # the zone the night was lived in (an invalid one: the serializer says why)
         data["started_at"] = _aware(data["started_at"], zone)
     if not data.get("id") and KINDS[kind][2]:
         key = "|".join(str(data.get(column, "")) for column in KINDS[kind][2])
@@ -274,7 +279,7 @@ def _clean(kind: str, raw: dict, zone) -> dict:
 
 
 def _aware(text: str, zone) -> str:
-    """A time without an offset is the diary owner's local clock time."""
+    """A time without an offset is local clock time in the row's zone (or the profile's)."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -170,7 +170,10 @@ class Episode(DiaryRow):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="episodes")
     started_at = models.DateTimeField()
     time_approximate = models.BooleanField(default=False)
-    # Derived from started_at in the owner's zone on save; see diary.localtime.
+    # The zone the night was lived in: the phone's when it logged the cramp, else the profile's at that
+    # moment. A later change of profile zone (a move, a trip) never moves a past cramp to another night.
+    timezone = models.CharField(max_length=64, validators=[validate_zone])
+    # Derived from started_at in the episode's own zone on save; see diary.localtime.
     night = models.DateField(editable=False)
     muscle = models.CharField(max_length=16, choices=choices.Muscle.choices)
     side = models.CharField(max_length=8, choices=choices.Side.choices)
@@ -237,8 +240,14 @@ class Episode(DiaryRow):
         return f"{self.side} {self.muscle} cramp at {self.started_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
-        self.night = night_of(self.started_at, self.user.profile.zone)
+        if not self.timezone:
+            self.timezone = self.user.profile.timezone
+        self.night = night_of(self.started_at, self.zone)
         super().save(*args, **kwargs)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def nights(self) -> set[date]:
         return {self.night}

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from cramptrack.json_types import StrictJSONTypes
 
-from .localtime import is_valid_zone, local_today, night_of
+from .localtime import is_valid_zone, local_today
 from .models import (
     CHECKIN_CONTEXT_FIELDS,
     CONDITION_FIELDS,
@@ -72,7 +72,15 @@ def reject_far_future(day):
         raise serializers.ValidationError(f"Dates after {latest.isoformat()} (a year from now) are not accepted.")
 
 
+def zone_name(value: str) -> str:
+    if not is_valid_zone(value):
+        raise serializers.ValidationError(f'"{value}" is not an IANA time zone name (for example "Europe/London").')
+    return value
+
+
 class EpisodeSerializer(DiarySerializer):
+    # The zone the night is lived in; the phone sends its own, or the profile's is taken (validate).
+    timezone = serializers.CharField(max_length=64, required=False, validators=[zone_name])
     night = serializers.DateField(read_only=True)
     red_flags = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -82,6 +90,7 @@ class EpisodeSerializer(DiarySerializer):
             "id",
             "started_at",
             "time_approximate",
+            "timezone",
             "night",
             "muscle",
             "side",
@@ -117,6 +126,12 @@ class EpisodeSerializer(DiarySerializer):
             raise serializers.ValidationError("The start time is in the future. Check the date and your phone's clock.")
         reject_far_past(value.date())
         return value
+
+    def validate(self, attrs):
+        # Filled here rather than on save, so a retry without a zone compares equal (recording.differing_fields).
+        if self.instance is None and "timezone" not in attrs:
+            attrs["timezone"] = self.owner.profile.timezone
+        return attrs
 
 
 class CheckInSerializer(DiarySerializer):
@@ -278,9 +293,7 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
         return profile.user.emailaddress_set.filter(email__iexact=profile.user.email, verified=True).exists()
 
     def validate_timezone(self, value):
-        if not is_valid_zone(value):
-            raise serializers.ValidationError(f'"{value}" is not an IANA time zone name (for example "Europe/London").')
-        return value
+        return zone_name(value)
 
     def validate_birth_year(self, value):
         this_year = timezone.now().year
@@ -296,7 +309,6 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
 
     @transaction.atomic
     def update(self, instance, validated_data):
-        old_zone = instance.timezone
         old_schedule = (instance.timezone, instance.digest_weekday, instance.digest_hour)
         if not validated_data.get("pregnant", instance.pregnant):
             validated_data["due_date"] = None
@@ -304,16 +316,5 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
         if (profile.timezone, profile.digest_weekday, profile.digest_hour) != old_schedule:
             profile.schedule_digest()
             profile.save(update_fields=["digest_next_at"])
-        if profile.timezone != old_zone:
-            restamp_nights(profile)
         touch_diary(profile.user_id)
         return profile
-
-
-def restamp_nights(profile: Profile) -> None:
-    """Recompute every episode's night after a change of home time zone."""
-    zone = profile.zone
-    episodes = list(Episode.objects.filter(user=profile.user).only("id", "started_at", "night"))
-    for episode in episodes:
-        episode.night = night_of(episode.started_at, zone)
-    Episode.objects.bulk_update(episodes, ["night"], batch_size=500)

@@ -49,6 +49,7 @@ EPISODE_FIELDS = (
     "hard_knot",
     "walking_pain_relief",
     *EPISODE_FLAGS,
+    "timezone",  # the zone the episode was lived in: its local hour and date are read there
 )
 # Decimal columns come back as floats: float(Decimal) per value costs ~1 us.
 DECIMAL_FIELDS = {"fluids_cups", "hours_sitting", "hours_standing", "sleep_hours", "duration_minutes"}
@@ -230,7 +231,7 @@ def build_panel(user_id, zone, today, profile, counts, checkin_rows, episode_row
         context={name: aligned(values) for name, values in zip(CONTEXT_FIELDS, columns[4:], strict=True)},
         bedtime=aligned([_hours(t) for t in columns[2]]),
         wake_time=aligned([_hours(t) for t in columns[3]]),
-        episodes=_episodes(episode_rows, zone),
+        episodes=_episodes(episode_rows),
         courses=sorted(courses, key=lambda c: c.started_on),
         acknowledged=acknowledged or {},
     )
@@ -250,10 +251,11 @@ def _hours(value) -> float:
     return np.nan if value is None else value.hour + value.minute / 60
 
 
-def _episodes(rows: list[tuple], zone: ZoneInfo) -> Episodes:
+def _episodes(rows: list[tuple]) -> Episodes:
     n = len(rows)
-    local = [row[1].astimezone(zone) for row in rows]
     column = dict(zip(EPISODE_FIELDS[1:], zip(*rows, strict=True), strict=True)) if n else {}
+    zones = {name: ZoneInfo(name) for name in set(column.get("timezone", ()))}
+    local = [row[1].astimezone(zones[row[-1]]) for row in rows]
 
     def objects(name):
         return np.array(column.get(name, ()), dtype=object)

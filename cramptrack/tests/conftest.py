@@ -152,7 +152,7 @@ def new_context(browser, live):
             is_mobile=True,
             has_touch=True,
             locale="en-GB",
-            timezone_id=ZONE,
+            timezone_id=options.pop("timezone_id", ZONE),
             service_workers=service_workers,
             **options,
         )

@@ -111,6 +111,18 @@ def test_sign_up_then_quick_log_in_three_taps_then_see_it_in_the_diary(new_conte
     screenshot(page, "diary-after-first-cramp")
 
 
+def test_a_cramp_logged_abroad_is_filed_in_the_phones_zone(new_context, live):
+    from diary.localtime import night_of
+
+    alice = make_user("alice@example.org")  # her profile says London; the phone is in Los Angeles
+    page = new_context(user=alice, timezone_id="America/Los_Angeles").new_page()
+    page.goto("/")
+    quick_log(page, "foot", "right")
+    [episode] = eventually(page, lambda: episodes_of(alice))
+    assert episode.timezone == "America/Los_Angeles"
+    assert episode.night == night_of(episode.started_at, ZoneInfo("America/Los_Angeles"))
+
+
 def test_morning_none_is_one_tap_and_shows_as_a_cramp_free_night(new_context, live):
     alice = make_user("alice@example.org")
     context = new_context(user=alice)

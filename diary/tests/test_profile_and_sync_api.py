@@ -48,11 +48,13 @@ def test_bad_profile_values_get_field_messages(alice_api, alice, body, field, fr
     assert Profile.objects.get(user=alice).timezone == "Europe/London"
 
 
-def test_changing_time_zone_restamps_nights(alice_api, alice):
+def test_changing_time_zone_keeps_past_nights_and_files_new_ones_in_the_new_zone(alice_api, alice):
     # 03:00 UTC on the 3rd: night of the 2nd in London, 13:00 on the 3rd (night of the 3rd) in Sydney.
     Episode.objects.create(user=alice, started_at=datetime(2026, 11, 3, 3, tzinfo=UTC), muscle="calf", side="left")
-    alice_api.patch("/api/v1/me/", {"timezone": "Australia/Sydney"}, format="json")
-    assert Episode.objects.get(user=alice).night == date(2026, 11, 3)
+    assert alice_api.patch("/api/v1/me/", {"timezone": "Australia/Sydney"}, format="json").status_code == 200
+    assert Episode.objects.get(user=alice).night == date(2026, 11, 2)
+    later = alice_api.post("/api/v1/episodes/", episode(started_at="2026-11-04T03:00:00Z")["data"], format="json")
+    assert (later.data["timezone"], later.data["night"]) == ("Australia/Sydney", "2026-11-04")
 
 
 def test_deleting_the_account_needs_the_password_and_erases_the_diary(alice_api, alice, bob):

@@ -104,7 +104,7 @@ def test_the_admins_bulk_delete_marks_the_diary(operator, alice):
     assert marked(alice)
 
 
-def test_the_admins_time_zone_change_restamps_nights_as_the_api_does(operator, alice):
+def test_the_admins_time_zone_change_keeps_past_nights_as_the_api_does(operator, alice):
     Episode.objects.create(user=alice, started_at=datetime(2026, 11, 3, 3, tzinfo=UTC), muscle="calf", side="left")
     unmarked(alice)
     profile = Profile.objects.get(user=alice)
@@ -118,7 +118,12 @@ def test_the_admins_time_zone_change_restamps_nights_as_the_api_does(operator, a
     response = operator.post(f"/admin/diary/profile/{profile.pk}/change/", form)
     assert response.status_code == 302, response.content[:2000]
     assert Profile.objects.get(user=alice).timezone == "Australia/Sydney"
-    assert Episode.objects.get(user=alice).night == date(2026, 11, 3)
+    assert Episode.objects.get(user=alice).night == date(2026, 11, 2)  # lived in London: the night of the 2nd
+    alice.refresh_from_db()  # the next request's user, with the new profile
+    later = Episode.objects.create(
+        user=alice, started_at=datetime(2026, 11, 4, 3, tzinfo=UTC), muscle="calf", side="left"
+    )
+    assert (later.timezone, later.night) == ("Australia/Sydney", date(2026, 11, 4))
     assert marked(alice)
 
 

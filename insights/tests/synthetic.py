@@ -86,14 +86,17 @@ def simulate(plan: Plan, seed: int):
             local = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=zone) + timedelta(
                 minutes=int(rng.integers(0, 7 * 60))
             )
-            episodes.append(episode_row(day, local.astimezone(UTC), side=str(rng.choice(["left", "right", "both"]))))
+            side = str(rng.choice(["left", "right", "both"]))
+            episodes.append(episode_row(day, local.astimezone(UTC), side=side, zone=plan.zone))
     return checkins, episodes
 
 
-def episode_row(night, started_at, *, side="left", muscle="calf", context="woke_from_sleep", duration=2.0, **flags):
+def episode_row(
+    night, started_at, *, side="left", muscle="calf", context="woke_from_sleep", duration=2.0, zone="UTC", **flags
+):
     flag_values = [bool(flags.get(name, False)) for name in EPISODE_FLAGS]
     relief = flags.get("walking_pain_relief", "")
-    return (night, started_at, False, muscle, side, context, duration, 5, True, relief, *flag_values)
+    return (night, started_at, False, muscle, side, context, duration, 5, True, relief, *flag_values, zone)
 
 
 def statin_course(plan: Plan, seed: int) -> list[Course]:

@@ -100,6 +100,7 @@ def seed_diary(user, nights: int = 100, seed: int = 7, statin_nights_ago: int = 
                 Episode(
                     user=user,
                     started_at=local,
+                    timezone=user.profile.timezone,
                     night=night_of(local, zone),
                     muscle=rng.choice(["calf", "calf", "calf", "foot", "hamstring"]),
                     side=rng.choice(["left", "right", "both"]),

@@ -120,8 +120,10 @@ function saveRecord(kind, base, record, create) {
   });
 }
 
+// A new cramp carries the phone's zone: its night is the one lived where the phone is, not where the profile says.
 export function saveEpisode(episode, { create = false } = {}) {
-  return saveRecord("episode", EPISODES, episode, create);
+  const record = create && !episode.timezone ? { ...episode, timezone: Intl.DateTimeFormat().resolvedOptions().timeZone } : episode;
+  return saveRecord("episode", EPISODES, record, create);
 }
 
 export function saveMedication(course, { create = false } = {}) {
