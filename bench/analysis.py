@@ -1,7 +1,7 @@
 """Analysis budget (design.md section 6): one-year diaries through insights.store.analyse_and_store.
 
     make bench-analysis                        # N = 10,000 diaries, about 15 minutes on 2 cores
-    make bench-analysis BENCH_ARGS=--quick     # N = 1,000, about 3 minutes (or --diaries N)
+    make bench-analysis BENCH_ARGS=--quick     # N = 1,000, about a minute (or --diaries N)
 
 (a) CPU per diary of analyse_and_store on chunks of 100: the app's process time plus, on PostgreSQL, the
     backend's (utime + stime of pg_backend_pid() in /proc); SQLite runs in-process, so its app time is all.
@@ -184,18 +184,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def backends(everyone: bool = False) -> list[int]:
-    """This connection's PostgreSQL backend, or every other backend on the bench database (none on SQLite)."""
+def backends(mine: bool) -> list[int]:
+    """PostgreSQL backends on the bench database: this connection's, or every other one (none on SQLite)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return []
     with connection.cursor() as cursor:
-        if everyone:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [PG_DB])
-        else:
-            cursor.execute("SELECT pg_backend_pid()")
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND (pid = pg_backend_pid()) = %s",
+            [mine],
+        )
+        return [pid for (pid,) in cursor.fetchall()]
 
 
 def cpu_per_diary(ids: list[int]) -> dict:
@@ -203,10 +203,10 @@ def cpu_per_diary(ids: list[int]) -> dict:
     from insights.store import analyse_and_store
 
     analyse_and_store(ids[:CHUNK])
-    app, db = time.process_time(), sum(map(cpu_seconds, backends()))
+    app, db = time.process_time(), sum(map(cpu_seconds, backends(mine=True)))
     for i in range(0, len(ids), CHUNK):
         analyse_and_store(ids[i : i + CHUNK])
-    app, db = time.process_time() - app, sum(map(cpu_seconds, backends())) - db
+    app, db = time.process_time() - app, sum(map(cpu_seconds, backends(mine=True))) - db
     return {"diaries": len(ids), "app_ms": 1000 * app / len(ids), "db_ms": 1000 * db / len(ids)}
 
 
@@ -231,7 +231,7 @@ def through_celery(n: int, concurrency: int, log) -> dict:
             if worker.poll() is not None:
                 raise RuntimeError(f"the worker exited with {worker.returncode}; see {log.name}")
         pool = [worker.pid, *map(int, Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split())]
-        before = {pid: cpu_seconds(pid) for pid in pool + backends(everyone=True)}
+        before = {pid: cpu_seconds(pid) for pid in pool + backends(mine=False)}
         started, clock = timezone.now(), time.perf_counter()
         plan_analysis()
         while AnalysisState.objects.filter(analysed_at__gte=started).count() < n:
@@ -240,7 +240,7 @@ def through_celery(n: int, concurrency: int, log) -> dict:
             time.sleep(0.1)
         wall = time.perf_counter() - clock
         app_cpu = sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in pool)
-        db_cpu = sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in backends(everyone=True))
+        db_cpu = sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in backends(mine=False))
     finally:
         worker.terminate()
         worker.wait()
