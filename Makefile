@@ -80,7 +80,7 @@ $(RELIABILITY_VENV)/.installed: requirements-reliability.txt
 reliability: $(BIN)/.installed $(RELIABILITY_VENV)/.installed
 	$(BIN)/python bench/reliability.py $(RELIABILITY_ARGS)
 
-## reliability-quick: the same with a 60 s soak and shorter runs (CI)
+## reliability-quick: the same with a 120 s soak and shorter runs (CI)
 reliability-quick: $(BIN)/.installed $(RELIABILITY_VENV)/.installed
 	$(BIN)/python bench/reliability.py --quick $(RELIABILITY_ARGS)
 

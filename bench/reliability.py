@@ -1,7 +1,7 @@
 """The reliability battery (`make reliability`): schema fuzzing, a soak, and faults under load.
 
     .venv/bin/python bench/reliability.py                 # the documented run (about 20 minutes)
-    .venv/bin/python bench/reliability.py --quick         # CI-sized: a 60 s soak, short fault runs
+    .venv/bin/python bench/reliability.py --quick         # CI-sized: a 120 s soak, short fault runs
     .venv/bin/python bench/reliability.py --only schema,faults
 
 Everything runs on private servers started here (run as root: the PostgreSQL
@@ -572,8 +572,8 @@ def fault_worker(stack: Stack, quick: bool) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="CI-sized runs (60 s soak)")
-    parser.add_argument("--soak-seconds", type=int, help="soak length (default 600, quick 60)")
+    parser.add_argument("--quick", action="store_true", help="CI-sized runs (120 s soak)")
+    parser.add_argument("--soak-seconds", type=int, help="soak length (default 600, quick 120)")
     parser.add_argument("--only", default="schema,capacity,soak,redis,faults", help="comma-separated phases")
     args = parser.parse_args()
     phases = args.only.split(",")
@@ -595,7 +595,7 @@ def main() -> int:
             results["capacity"] = phase_capacity(stack, args.quick)
             capacity = results["capacity"]["capacity_rps"]
         if "soak" in phases:
-            seconds = args.soak_seconds or (60 if args.quick else 600)
+            seconds = args.soak_seconds or (120 if args.quick else 600)
             results["soak"] = phase_soak(stack, args.quick, capacity, seconds)
         if "redis" in phases:
             results["redis"] = phase_redis(stack, args.quick)
