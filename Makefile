@@ -27,7 +27,7 @@ $(AXE): package-lock.json
 .env:
 	sed "s|^SECRET_KEY=.*|SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')|" .env.example > .env
 
-## run: install, migrate and start web + Celery worker + beat (Procfile) on embedded defaults
+## run: install, migrate and start web + Celery worker with embedded beat (Procfile) on embedded defaults
 run: $(BIN)/.installed .env
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0

@@ -22,7 +22,6 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.utils import timezone
-from fhir.resources.bundle import Bundle
 
 from diary.localtime import night_bounds
 from diary.models import CHECKLIST_FIELDS, CheckIn, Episode, MedicationCourse
@@ -261,11 +260,13 @@ class InvalidFhir(ValueError):
     pass
 
 
-def validate(document: dict) -> Bundle:
+def validate(document: dict):
     """Check against FHIR R4: the fhir.resources 6.4 models (4.0.1) plus the required bindings.
 
     Raises pydantic.ValidationError (structure) or InvalidFhir (a code outside its value set).
     """
+    from fhir.resources.bundle import Bundle  # imported late: with pydantic, tens of MB in every process
+
     bundle = Bundle.parse_obj(document)
     resources = [document, *(entry.get("resource", {}) for entry in document.get("entry", []))]
     for resource in resources:

@@ -2,7 +2,6 @@
 pregnancy (R11) and the age gate (R15)."""
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from .. import stats
 from ..diary_stats import TREND_NIGHTS, Burden, DiaryStats
@@ -189,7 +188,7 @@ def r08_time_of_night(d: DiaryStats) -> Finding:
         "cramps it had"
     )
     alpha = stats.block_alpha(ALPHA_DESCRIPTIVE, look)
-    if observed[top] / nights >= 0.5 and float(scipy_stats.chisquare(observed).pvalue) < alpha:
+    if observed[top] / nights >= 0.5 and stats.chi_square_p(observed) < alpha:
         tip = (
             "Stretch right before lights-out."
             if top == 0
@@ -233,7 +232,7 @@ def r09_side_and_site(d: DiaryStats) -> list[Finding]:
         top_side = "left" if left_nights >= nights - left_nights else "right"
         k = round(max(left_nights, nights - left_nights))
         alpha = stats.block_alpha(ALPHA_DESCRIPTIVE, look)
-        if k / nights >= 0.8 and float(scipy_stats.binomtest(k, nights, 0.5).pvalue) < alpha:
+        if k / nights >= 0.8 and stats.binomial_half_p(k, nights) < alpha:
             nerve = d.nerve_left if top_side == "left" else d.nerve_right
             if nerve:
                 out.append(

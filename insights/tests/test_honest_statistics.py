@@ -285,3 +285,13 @@ def _with_episode(plan, seed, *rows):
         counts[row[0]] = counts.get(row[0], 0) + 1
     checkins = [row for row in checkins if row[0] not in {r[0] for r in rows}]
     return build_panel(1, ZoneInfo(plan.zone), plan.end, PROFILE, counts, checkins, episodes, [])
+
+
+def test_the_light_p_values_agree_with_scipy_stats():
+    # scipy.stats costs about 100 MB in every process that imports the analysis; these use scipy.special.
+    from scipy.stats import binomtest, chisquare
+
+    for k, n in [(8, 10), (9, 10), (10, 10), (5, 10), (30, 40), (3, 17), (12, 12)]:
+        assert stats.binomial_half_p(k, n) == pytest.approx(binomtest(k, n, 0.5).pvalue, abs=1e-12)
+    for observed in ([4.0, 22.5, 3.5], [5.0, 5.0, 5.0], [10.0, 2.0, 3.0]):
+        assert stats.chi_square_p(np.array(observed)) == pytest.approx(chisquare(observed).pvalue, abs=1e-12)
