@@ -22,7 +22,8 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 APP_SERVICES = ("web", "worker", "beat")
-PROCFILE_COMMANDS = {"web": "gunicorn", "worker": "celery", "beat": "celery"}
+# make run's worker embeds beat (--beat); compose runs beat as a service of its own (exactly one).
+PROCFILE_COMMANDS = {"web": "gunicorn", "worker": "celery"}
 
 # Compose's ${VAR}, ${VAR:-default}, ${VAR-default}, and $$ (a literal $).
 _INTERPOLATION = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}")
@@ -194,6 +195,11 @@ def test_procfile_and_compose_run_the_same_programs(procfile, services, process)
         assert positional_after(local, option(local, "-A")) == positional_after(container, option(container, "-A"))
     else:
         assert local[1] == container[1]  # the WSGI module
+
+
+def test_the_procfile_worker_embeds_the_beat_that_compose_runs_on_its_own(procfile, services):
+    assert "--beat" in procfile["worker"] and "beat" not in procfile
+    assert positional_after(argv_of(services["beat"]["command"]), "cramptrack") == "beat"
 
 
 def test_env_example_names_are_all_read_by_settings():
