@@ -1578,18 +1578,13 @@ def seed_number(seed_file: str) -> str:
 
 
 def cite(entry_id: str) -> str:
-    """A short source line for the end of a message.
-
-    "Based on: AAFP 2012; Miller 2022 (seed 000, 002)", or, for an entry that only a seed
-    supports, "Based on: seed 000 only (no supporting guidance found)".
-    """
+    """A short source line for the end of a message: the guidance behind it ("Based on: AAFP 2012;
+    Miller 2022", full references in SOURCES), never the background articles it was drawn from."""
     item = entry(entry_id)
-    seeds = ", ".join(seed_number(name) for name in item.seeds)
     if item.sources:
-        line = "Based on: " + "; ".join(item.sources)
-        return f"{line} (seed {seeds})" if seeds else line
-    if seeds:
-        return f"Based on: seed {seeds} only (no supporting guidance found)"
+        return "Based on: " + "; ".join(item.sources)
+    if item.seeds:
+        return "Based on: web articles only; no supporting guidance found"
     return "Based on: the CrampTrack trigger catalogue"
 
 

@@ -108,10 +108,13 @@ def analyse_and_store(user_ids: list[int], now=None) -> int:
                 )
             )
     analysed = [panel.user_id for panel in panels]
+    AnalysisState.objects.bulk_create([AnalysisState(user_id=uid) for uid in analysed], ignore_conflicts=True)
     with transaction.atomic():
+        # One analysis of a diary writes at a time (a chunk whose claim expired, a weekly email's batch):
+        # the second waits here, then replaces the first one's findings instead of colliding with them.
+        list(AnalysisState.objects.select_for_update().filter(user_id__in=analysed).order_by("user_id"))
         Finding.objects.filter(user_id__in=analysed).delete()
         Finding.objects.bulk_create(rows)
-        AnalysisState.objects.bulk_create([AnalysisState(user_id=uid) for uid in analysed], ignore_conflicts=True)
         AnalysisState.objects.filter(user_id__in=analysed).update(
             analysed_at=now, version=ANALYSIS_VERSION, planned_at=None
         )

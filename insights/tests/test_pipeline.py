@@ -171,3 +171,33 @@ def test_deleting_an_episode_marks_the_diary_for_analysis(alice):
     episode.delete()
     assert store.due_user_ids() == [alice.pk]
     assert Profile.objects.get(user=alice).diary_changed_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_analyses_of_one_diary_at_once_both_succeed_and_leave_one_set_of_findings():
+    import threading
+
+    from django.db import connection
+
+    user = make_user("concurrent@example.org")
+    for day in range(60):
+        CheckIn.objects.create(user=user, date=date(2026, 9, 1) + timedelta(days=day), no_cramps=day % 3 != 0)
+    errors, start = [], threading.Barrier(2)
+
+    def analyse():
+        try:
+            start.wait(5)
+            store.analyse_and_store([user.pk])
+        except Exception as error:  # noqa: BLE001 - the assertion reports it
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=analyse) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    keys = list(Finding.objects.filter(user=user).values_list("key", flat=True))
+    assert keys and len(keys) == len(set(keys))
