@@ -3,7 +3,8 @@
     .venv/bin/python bench/honesty.py [--null 1000] [--power 300] [--processes 2]
 
 Every diary is one year (365 nights, 90% logged), 0.3 to 1 cramps a night, clustered (negative binomial,
-shape 1), analysed with the engine's own code (insights.analysis.analyse) as it stood after each logged night.
+shape 1 unless --shape), analysed with the engine's own code (insights.analysis.analyse) as it stood
+after each logged night.
 It reports, against the targets of the issue "Honest over time":
 - null diaries (no effect; a statin started on night 120 with no effect): the share ever shown a false
   pattern (any exposure rule) and ever shown an E0-E2 escalation; <= 5% and <= 1%;
@@ -18,6 +19,7 @@ import argparse
 import os
 import sys
 import time
+from collections import Counter
 from datetime import timedelta
 from multiprocessing import Pool
 from pathlib import Path
@@ -34,9 +36,14 @@ LOGGED = 330  # 365 calendar nights at 90%
 BY_150 = 135  # logged nights by calendar night 150
 
 
-def _setup():
+SHAPE = 1.0  # negative-binomial shape of the night-to-night clustering; smaller clusters more
+
+
+def _setup(shape: float):
     import django
 
+    global SHAPE
+    SHAPE = shape
     django.setup()
 
 
@@ -44,7 +51,7 @@ def _plan(seed: int, **kwargs):
     from insights.tests.synthetic import Plan
 
     rate = float(np.random.default_rng(seed).uniform(0.3, 1.0))
-    return Plan(nights=LOGGED, base_rate=rate, clustering_k=1.0, missing_share=0.1, **kwargs)
+    return Plan(nights=LOGGED, base_rate=rate, clustering_k=SHAPE, missing_share=0.1, **kwargs)
 
 
 def _single_look_gate(finding) -> bool:
@@ -63,20 +70,24 @@ def _single_look_gate(finding) -> bool:
     return stats.exact_interval(comparison, 0.05)[0] > 1 and (rr is None or rr >= stats.MIN_RATE_RATIO)
 
 
-def null_diary(seed: int) -> tuple[bool, bool, bool, bool]:
-    """(ever a false pattern, ever a false escalation, ever "held up", ever a false pattern by the old gate)."""
+def null_diary(seed: int) -> tuple[bool, bool, bool, bool, set]:
+    """(ever a false pattern, ever a false escalation, ever "held up", ever a false pattern by the old gate,
+    the rules that escalated)."""
     from insights.findings import HIGHER, LOWER
     from insights.tests.synthetic import daily_looks
 
     pattern = escalation = firm = old = False
+    escalated = set()
     for _, findings in daily_looks(_plan(seed, statin_start=120), seed):
         for f in findings:
             if f.key in EXPOSURE_KEYS:
                 pattern |= f.status in (HIGHER, LOWER)
                 firm |= f.firm
                 old |= _single_look_gate(f)
-            escalation |= f.escalation in ("E0", "E1", "E2")
-    return pattern, escalation, firm, old
+            if f.escalation in ("E0", "E1", "E2"):
+                escalation = True
+                escalated.add(f.key.split(":")[0])
+    return pattern, escalation, firm, old, escalated
 
 
 def planted_diary(job: tuple[str, int]) -> tuple[str, int | None, int | None]:
@@ -113,9 +124,10 @@ def main() -> None:
     parser.add_argument("--null", type=int, default=1000, help="null diaries (default 1000)")
     parser.add_argument("--power", type=int, default=300, help="diaries per planted effect (default 300)")
     parser.add_argument("--processes", type=int, default=os.cpu_count())
+    parser.add_argument("--shape", type=float, default=1.0, help="clustering: negative-binomial shape (default 1)")
     args = parser.parse_args()
     started = time.monotonic()
-    with Pool(args.processes, initializer=_setup) as pool:
+    with Pool(args.processes, initializer=_setup, initargs=(args.shape,)) as pool:
         null = pool.map(null_diary, range(args.null), chunksize=4)
         planted = pool.map(planted_diary, [(e, s) for e in PLANTED for s in range(args.power)], chunksize=4)
         statin = pool.map(statin_diary, range(args.power), chunksize=4)
@@ -131,6 +143,8 @@ def main() -> None:
         f"  ever shown a false E0-E2 escalation             {share(n[1] for n in null)}                         <= 1%"
     )
     print(f"  ever told a false pattern 'has held up'         {share(n[2] for n in null)}")
+    escalated = Counter(rule for n in null for rule in n[4])
+    print(f"  false escalations by rule: {dict(escalated) or 'none'}")
     print(f"{args.power} diaries per planted rate ratio 2.5")
     for effect in PLANTED:
         rows = [r for r in planted if r[0] == effect]

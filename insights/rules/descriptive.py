@@ -74,8 +74,9 @@ def r01_night_pattern(d: DiaryStats) -> Finding:
     )
 
 
-# R07's share of the diary's budget for statistical escalations (the other half is R06's, per medicine change).
-ALPHA_TREND = stats.ALPHA_ESCALATION / 2
+# R07's share of the diary's budget for statistical escalations; R06 has as much per medicine change, and a
+# fifth is kept back because the dispersion-deflated exact tests run slightly over their level (bench/honesty.py).
+ALPHA_TREND = 0.4 * stats.ALPHA_ESCALATION
 
 
 def r07_trend_and_burden(d: DiaryStats) -> list[Finding]:

@@ -45,8 +45,9 @@ PRE_DAYS, MIN_SIDE_NIGHTS = 56, 14
 # of ALPHA_PER_CHANGE (O'Brien-Fleming-type spending), and stands until the next look.
 LOOK_DAYS = {56: (14, 28, 42, 56), 90: (14, 28, 42, 56, 70, 90)}
 MIN_POST_NIGHTS = 7
-# A diary's statistical escalations share stats.ALPHA_ESCALATION: half for each medicine change, half for R07.
-ALPHA_PER_CHANGE = stats.ALPHA_ESCALATION / 2
+# A diary's statistical escalations share stats.ALPHA_ESCALATION: 40% for each medicine change, 40% for R07, and a
+# fifth kept back because the dispersion-deflated exact tests run slightly over their level (bench/honesty.py).
+ALPHA_PER_CHANGE = 0.4 * stats.ALPHA_ESCALATION
 
 
 @dataclass(frozen=True)
