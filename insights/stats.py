@@ -102,12 +102,6 @@ def compare(counts: np.ndarray, exposed: np.ndarray) -> Comparison:
     return Comparison(s1, n1, s0, n0, dispersion_from_sums(s1, q1, n1, s0, q0, n0))
 
 
-def dispersion(counts: np.ndarray, groups: np.ndarray) -> float:
-    """phi of nightly counts in groups 1/0."""
-    s1, q1, n1, s0, q0, n0 = sums(counts, groups.astype(float))
-    return dispersion_from_sums(s1, q1, n1, s0, q0, n0)
-
-
 # --- Confidence sequences (exposure rules) -----------------------------------------------------------------
 
 

@@ -57,26 +57,22 @@ class ExposureRule:
             rule=self.rule, trigger=self.trigger, key=self.key, counts=c.counts, rate_ratio=rr, interval=(low, high)
         )
         if low > 1 and (rr is None or rr >= stats.MIN_RATE_RATIO):
-            firm = firm_low > 1
-            lead = "A pattern that has held up" if firm else "Possible pattern"
             return Finding(
                 **base,
                 status=HIGHER,
-                firm=firm,
+                firm=firm_low > 1,
                 tip=self.tip_higher,
-                message=f"{lead}{label}: on {self.exposed_words} you logged cramps {ratio_words(rr)} ({numbers}). "
-                "This is an association in your diary, not proof of a cause.",
+                message=f"{_lead(firm_low > 1)}{label}: on {self.exposed_words} you logged cramps {ratio_words(rr)} "
+                f"({numbers}). This is an association in your diary, not proof of a cause.",
             )
         if high < 1:
             if self.two_sided and rr is not None and rr <= 1 / stats.MIN_RATE_RATIO:
-                firm = firm_high < 1
-                lead = "A pattern that has held up" if firm else "Possible pattern"
                 return Finding(
                     **base,
                     status=LOWER,
-                    firm=firm,
+                    firm=firm_high < 1,
                     tip=self.tip_lower,
-                    message=f"{lead}{label}: fewer cramps on {self.exposed_words} ({numbers}). "
+                    message=f"{_lead(firm_high < 1)}{label}: fewer cramps on {self.exposed_words} ({numbers}). "
                     f"{self.lower_words}".strip(),
                 )
             # Fewer cramps is not what this rule looks for: say what the numbers say, and claim nothing.
@@ -126,6 +122,11 @@ class ExposureRule:
             message=f"Not enough data yet. {topic}: {numbers}. Testing needs at least {stats.MIN_NIGHTS_EACH_SIDE} "
             f"nights of each kind and {stats.MIN_CRAMPS} cramps: {more}.",
         )
+
+
+def _lead(firm: bool) -> str:
+    """Firmer words only when the range at a FIRM_FACTOR times stricter level also excludes no effect."""
+    return "A pattern that has held up" if firm else "Possible pattern"
 
 
 def _flag(values: np.ndarray) -> np.ndarray:
