@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS = {
 # Request bodies: JSON API calls are small; imports may carry a year of diary.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_000_000)
 IMPORT_MAX_BODY_BYTES = env.int("IMPORT_MAX_BODY_BYTES", default=10_000_000)
+# What an uploaded zip may unpack to, in all (a small zip can inflate a thousandfold).
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=20_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BODY_BYTES
 # How far ahead of the server clock a phone's clock may be.

@@ -318,7 +318,8 @@ class ImportView(APIView):
             sources = importer.sources_from_uploads((upload.name, upload.read()) for upload in uploads)
             report = importer.import_sources(request.user, sources)
         except importer.ImportFailed as failure:
-            return Response({"detail": "Nothing was imported.", "errors": failure.messages}, status=400)
+            status = 413 if isinstance(failure, importer.TooLarge) else 400
+            return Response({"detail": "Nothing was imported.", "errors": failure.messages}, status=status)
         return Response({"created": report.created, "unchanged": report.unchanged})
 
 

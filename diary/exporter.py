@@ -8,6 +8,7 @@ clock time it was lived at.
 
 import csv
 import io
+import re
 import zipfile
 from zoneinfo import ZoneInfo
 
@@ -88,7 +89,23 @@ def _cell(value) -> str:
         return "yes"
     if value is False:
         return "no"
-    return str(value)
+    return neutralise_formula(str(value))
+
+
+# A cell a spreadsheet would run as a formula (=HYPERLINK(...) in a note) starts with one of
+# these (OWASP, "CSV Injection"). Such a cell is written with a leading apostrophe, which
+# spreadsheets show as text; a cell that already starts with apostrophes before one of these
+# gets one more, so the importer can take exactly one off and every value comes back exact.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def neutralise_formula(text: str) -> str:
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def restore_formula(text: str) -> str:
+    """The inverse of neutralise_formula, for the importer."""
+    return text[1:] if text.startswith("'") and _FORMULA.match(text, 1) else text
 
 
 def csv_files(user) -> dict[str, str]:

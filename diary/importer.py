@@ -20,12 +20,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from .exporter import CHECKIN_COLUMNS, DOSE_CHANGE_COLUMNS, EPISODE_COLUMNS, FORMAT_NAME, MEDICATION_COLUMNS
+from .exporter import (
+    CHECKIN_COLUMNS,
+    DOSE_CHANGE_COLUMNS,
+    EPISODE_COLUMNS,
+    FORMAT_NAME,
+    MEDICATION_COLUMNS,
+    restore_formula,
+)
 from .localtime import is_valid_zone
 from .models import CheckIn, DoseChange, Episode, MedicationCourse
 from .recording import Conflict, create_once, upsert_checkin
@@ -49,6 +57,8 @@ KINDS = {
     "checkins": (CHECKIN_COLUMNS, {"date"}, ()),
 }
 ORDER = ["medications", "dose_changes", "episodes", "checkins"]
+# A diary export is four CSV files; a zip with hundreds is not one.
+IMPORT_MAX_FILES = 20
 
 TRUE = {"yes", "y", "true", "1", "x"}
 FALSE = {"no", "n", "false", "0"}
@@ -93,18 +103,19 @@ def sources_from_paths(paths: Iterable[str]) -> list[Source]:
     return sources_from_uploads(files)
 
 
-def sources_from_uploads(files: Iterable[tuple[str, bytes]]) -> list[Source]:
+class TooLarge(ImportFailed):
+    """An upload that would unpack past the import limit (HTTP 413)."""
+
+
+def sources_from_uploads(files: Iterable[tuple[str, bytes]], *, unzipped: bool = False) -> list[Source]:
     sources: list[Source] = []
     errors: list[str] = []
     for name, content in files:
         if zipfile.is_zipfile(io.BytesIO(content)):
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                inner = [
-                    (f"{name}/{member}", archive.read(member))
-                    for member in archive.namelist()
-                    if not member.endswith("/")
-                ]
-            sources.extend(sources_from_uploads(inner))
+            if unzipped:
+                errors.append(f"{name}: a zip inside a zip; unpack it and upload the files it holds.")
+                continue
+            sources.extend(sources_from_uploads(_unzip(name, content), unzipped=True))
             continue
         try:
             text = content.decode("utf-8-sig")  # spreadsheets often add a byte-order mark
@@ -120,6 +131,31 @@ def sources_from_uploads(files: Iterable[tuple[str, bytes]]) -> list[Source]:
     if errors:
         raise ImportFailed(errors)
     return sources
+
+
+def _unzip(name: str, content: bytes) -> list[tuple[str, bytes]]:
+    """A zip's files, refusing one that would unpack past the import limit (a "zip bomb").
+
+    The sizes in a zip's directory can lie, so each file is read through a bounded
+    stream, never more than what is left of the limit.
+    """
+    limit = settings.IMPORT_MAX_UNPACKED_BYTES
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()]
+            if len(members) > IMPORT_MAX_FILES:
+                raise ImportFailed([f"{name}: {len(members)} files; an import takes at most {IMPORT_MAX_FILES}."])
+            files, left = [], limit
+            for info in members:
+                with archive.open(info) as stream:
+                    data = stream.read(left + 1)
+                if len(data) > left:
+                    raise TooLarge([f"{name}: unpacks to more than {limit:,} bytes, the import limit."])
+                left -= len(data)
+                files.append((f"{name}/{info.filename}", data))
+            return files
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as error:
+        raise ImportFailed([f"{name}: not a readable zip ({error})."]) from error
 
 
 def _csv_source(name: str, text: str, errors: list[str]) -> Source | None:
@@ -156,7 +192,7 @@ def _read_csv(name: str, reader: csv.DictReader, errors: list[str]) -> Source | 
             errors.append(f"{name} line {reader.line_num}: more cells than columns.")
             continue
         if any((value or "").strip() for value in row.values()):
-            rows.append((reader.line_num, row))
+            rows.append((reader.line_num, {key: restore_formula(value or "") for key, value in row.items()}))
     return Source(name, kind, rows)
 
 
@@ -173,6 +209,9 @@ def _json_sources(name: str, text: str, errors: list[str]) -> list[Source]:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         errors.append(f"{name} line {error.lineno}: not valid JSON ({error.msg}).")
+        return []
+    except RecursionError:
+        errors.append(f"{name}: nested too deeply to be a CrampTrack JSON export.")
         return []
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         errors.append(f"{name} line 1: not a CrampTrack JSON export.")

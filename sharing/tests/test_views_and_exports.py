@@ -239,6 +239,26 @@ def test_the_csv_export_is_the_diary_format_for_the_shared_tables(grant):
     assert {"started_at", "muscle", "side", "severity"} <= set(rows[0])
 
 
+def test_the_clinicians_csv_export_carries_no_live_formula(diary, dr):
+    Episode.objects.create(
+        user=diary,
+        started_at=timezone.now(),
+        muscle="calf",
+        side="left",
+        notes='=HYPERLINK("https://evil.example","x")',
+    )
+    grant = make_grant(diary, dr, notes=True)
+    archive = zipfile.ZipFile(io.BytesIO(get(grant, "clinician-export-csv").content))
+    cells = [
+        cell
+        for name in archive.namelist()
+        for row in csv.reader(io.StringIO(archive.read(name).decode()))
+        for cell in row
+    ]
+    assert '\'=HYPERLINK("https://evil.example","x")' in cells
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
 def test_a_clinician_sees_times_in_the_patients_zone(dr):
     bob = make_user("ny@example.org", zone="America/New_York")
     seed_diary(bob, nights=10)
