@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.cache import patch_cache_control
 
 
 class BodySizeLimitMiddleware:
@@ -57,3 +58,22 @@ class TokenHeaderMiddleware:
             response["WWW-Authenticate"] = "Token"
             return response
         return self.get_response(request)
+
+
+class PrivateResponseMiddleware:
+    """Health data is never kept by a browser's or a proxy's HTTP cache.
+
+    Every API response, and every page for a signed-in person, is `no-store` unless the view
+    chose its own caching (the service worker script). The app's offline copy lives in the
+    service worker's cache and IndexedDB, which the person's sign-out clears.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        private = request.path.startswith("/api/") or getattr(request, "user", None) and request.user.is_authenticated
+        if private and not response.has_header("Cache-Control"):
+            patch_cache_control(response, no_store=True, private=True)
+        return response

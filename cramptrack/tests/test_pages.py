@@ -147,3 +147,14 @@ def test_collectstatic_hashes_the_imports_inside_the_apps_modules(settings, tmp_
         assert re.fullmatch(r"\./\w+\.[0-9a-f]{12}\.js", specifier), specifier
         assert (tmp_path / "js" / specifier[2:]).exists()
     assert (tmp_path / (manifest["js/log.js"] + ".gz")).exists()
+
+
+def test_health_data_is_never_stored_by_an_http_cache(client, alice, alice_api):
+    """API answers and signed-in pages say no-store; the service worker keeps its own rule."""
+    responses = [alice_api.get("/api/v1/episodes/"), alice_api.get("/api/v1/export/")]
+    client.force_login(alice)
+    responses += [client.get("/"), client.get("/insights/"), client.get("/api/v1/episodes/")]
+    for response in responses:
+        assert response.status_code == 200, response
+        assert "no-store" in response["Cache-Control"], (response.request["PATH_INFO"], response["Cache-Control"])
+    assert client.get("/sw.js")["Cache-Control"] == "no-cache"

@@ -259,6 +259,13 @@ def test_the_clinicians_csv_export_carries_no_live_formula(diary, dr):
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
 
 
+def test_no_clinician_view_of_a_diary_is_kept_by_an_http_cache(grant):
+    for name in ["clinician-patient", "clinician-report", "clinician-export-csv", "clinician-api-episodes"]:
+        response = get(grant, name)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"], (name, response["Cache-Control"])
+
+
 def test_a_clinician_sees_times_in_the_patients_zone(dr):
     bob = make_user("ny@example.org", zone="America/New_York")
     seed_diary(bob, nights=10)
