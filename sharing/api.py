@@ -41,6 +41,7 @@ from .serializers import (
     SharedPatientSerializer,
     ShareSerializer,
 )
+from .shared_findings import findings_for
 from .views import email_verified, shares_with_counts
 
 What = AccessLog.What
@@ -276,7 +277,7 @@ class SharedFindingsView(SharedListView):
     pagination_class = None
 
     def get_queryset(self):
-        return Finding.objects.filter(user_id=self.grant.patient_id).order_by("rank")
+        return findings_for(self.grant)
 
 
 class RedeemView(APIView):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diary.models import CheckIn, Episode, MedicationCourse
-from insights.models import Finding, RedFlagAcknowledgement
+from insights.models import RedFlagAcknowledgement
 from insights.panel import load_panels
 
 from . import access, charts, export, fhir, figures, grants, limits, report
@@ -22,6 +22,7 @@ from .dashboard import profile_facts, summaries
 from .forms import EpisodeFilterForm, RangeForm, RedeemForm
 from .mfa import clinician_required
 from .models import AccessLog
+from .shared_findings import findings_for
 
 What = AccessLog.What
 PAGE_RANGES = (30, 90, 180, 365)
@@ -101,7 +102,7 @@ def patient(request, share_id):
             "-date"
         )
     if grant.insights:
-        findings = list(Finding.objects.filter(user_id=grant.patient_id).order_by("rank"))
+        findings = findings_for(grant)
         ctx["red_flags"] = figures.red_flags(findings)
         ctx["flag_history"] = RedFlagAcknowledgement.objects.filter(user_id=grant.patient_id)
         ctx["findings"] = report.finding_rows(findings)

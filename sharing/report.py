@@ -19,6 +19,7 @@ from insights.panel import load_panels
 from . import charts, figures
 from .dashboard import profile_facts
 from .models import Grant
+from .shared_findings import findings_for
 
 DEFAULT_NIGHTS = 91  # 13 weeks: "the last three months"
 STYLESHEET = "sharing/report.css"
@@ -115,7 +116,7 @@ def context(grant: Grant, since: date | None, until: date | None, now: datetime 
             if c.started_on <= span.last and (c.stopped_on is None or c.stopped_on >= span.first)
         ]
     if grant.insights:
-        findings = list(Finding.objects.filter(user_id=grant.patient_id).order_by("rank"))
+        findings = findings_for(grant)
         ctx["red_flags"] = figures.red_flags(findings)
         ctx["flag_history"] = list(RedFlagAcknowledgement.objects.filter(user_id=grant.patient_id))
         notable = (Finding.Status.POSSIBLE_PATTERN_HIGHER, Finding.Status.POSSIBLE_PATTERN_LOWER, Finding.Status.INFO)
