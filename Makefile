@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo test lint bench-api bench-analysis bench-honesty bench-digest bench-pwa reliability reliability-quick clean
+.PHONY: run demo test lint bench-api bench-analysis bench-honesty bench-digest bench-import bench-pwa reliability reliability-quick clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ bench-honesty: $(BIN)/.installed
 ## bench-digest: weekly emails per second per worker process into a local SMTP server (bench/DIGEST.md)
 bench-digest: $(BIN)/.installed
 	$(BIN)/python bench/digest_throughput.py
+
+## bench-import: a 10 MB CSV export of episodes through the importer, then again (BENCH_ARGS=--shape minimal)
+bench-import: $(BIN)/.installed
+	$(BIN)/python bench/import_speed.py $(BENCH_ARGS)
 
 ## bench-pwa: Lighthouse scores and first-load bytes of the log page (see bench/PWA.md)
 bench-pwa: $(BIN)/.installed

@@ -128,9 +128,24 @@ class DiaryRow(models.Model):
     # savepoint=False: inside a caller's transaction (create_once's savepoint) this adds no round trips;
     # a failure still undoes the row and its marker together.
     def save(self, *args, **kwargs):
+        self.fill_derived()
         with transaction.atomic(savepoint=False):
             diary_written(self.owner_id(), self.nights())
             super().save(*args, **kwargs)
+
+    @classmethod
+    def create_all(cls, owner_id: int, rows: list) -> None:
+        """Insert many new rows of one diary (an import): what saving each would do, in a few statements."""
+        if not rows:
+            return
+        for row in rows:
+            row.fill_derived()
+        with transaction.atomic(savepoint=False):
+            diary_written(owner_id, set().union(*(row.nights() for row in rows)))
+            cls.objects.bulk_create(rows, batch_size=1000)
+
+    def fill_derived(self) -> None:
+        """Set the fields computed from others, before the row is written."""
 
     def delete(self, *args, **kwargs):
         with transaction.atomic(savepoint=False):
@@ -239,11 +254,10 @@ class Episode(DiaryRow):
     def __str__(self):
         return f"{self.side} {self.muscle} cramp at {self.started_at:%Y-%m-%d %H:%M}"
 
-    def save(self, *args, **kwargs):
+    def fill_derived(self) -> None:
         if not self.timezone:
             self.timezone = self.user.profile.timezone
         self.night = night_of(self.started_at, self.zone)
-        super().save(*args, **kwargs)
 
     @property
     def zone(self) -> ZoneInfo:

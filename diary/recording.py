@@ -69,6 +69,31 @@ def create_once(serializer, scope: QuerySet, *, lookup_first: bool = False, **sa
         return _same_or_conflict(stored, serializer.validated_data), False
 
 
+def create_all_once(model, user, rows: list[tuple[int, dict]]) -> tuple[int, int, list[tuple[int, Conflict]]]:
+    """create_once for many validated rows of one diary (the importer's episodes), in a few queries.
+
+    Rows whose uuid is stored (or came earlier in `rows`) are compared as create_once compares
+    them; the rest are inserted together (DiaryRow.create_all). Returns (created, unchanged,
+    [(line, Conflict)]). The caller holds the transaction and the diary's write lock.
+    """
+    uids = [data["uuid"] for _, data in rows if data.get("uuid") is not None]
+    stored = {row.uuid: row for row in model.objects.filter(user=user, uuid__in=uids)}
+    new, unchanged, conflicts = [], 0, []
+    for line, data in rows:
+        existing = stored.get(data.get("uuid"))
+        if existing is None:
+            row = model(user=user, **data)
+            new.append(row)
+            stored[row.uuid] = row
+        elif fields := differing_fields(existing, data):
+            conflicts.append((line, Conflict(existing, fields)))
+        else:
+            unchanged += 1
+    if not conflicts:
+        model.create_all(user.pk, new)
+    return len(new), unchanged, conflicts
+
+
 def _same_or_conflict(stored: Model, validated: dict) -> Model:
     fields = differing_fields(stored, validated)
     if fields:
