@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from cramptrack.ratelimit import too_many
 
+from .allauth_compat import rate_limit_windows
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request):
@@ -27,8 +29,4 @@ class AccountAdapter(DefaultAccountAdapter):
 
     @staticmethod
     def login_failed_retry_after() -> int:
-        from allauth.core.internal.ratelimit import get_rates
-
-        return int(
-            max((rate.duration for rate in get_rates(app="allauth.account", action="login_failed")), default=300)
-        )
+        return int(max(rate_limit_windows("login_failed"), default=300))

@@ -11,10 +11,11 @@ import time
 from dataclasses import dataclass
 
 from allauth.account.adapter import get_adapter
-from allauth.core.internal.ratelimit import get_rates
 from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import render
+
+from accounts.allauth_compat import rate_limit_windows
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def allauth_retry_after(request) -> int:
     window among the page's limits: by then every one of them has room again."""
     name = getattr(getattr(request, "resolver_match", None), "url_name", None)
     actions = ALLAUTH_ACTIONS.get(name, ("login", "login_failed", "signup", "reset_password"))
-    durations = [rate.duration for action in actions for rate in get_rates(app="allauth.account", action=action)]
+    durations = [window for action in actions for window in rate_limit_windows(action)]
     return math.ceil(max(durations, default=60))
 
 

@@ -1,20 +1,15 @@
 """Static files storage: hashed, compressed names, including inside the app's own ES modules."""
 
-from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from whitenoise.storage import CompressedManifestStaticFilesStorage
-
-# Django's rewrite rules for `import ... from "./x.js";` and `export ... from "./x.js";`,
-# without the dynamic import() rule (the app doesn't use it).
-_MODULE_PATTERNS = ManifestStaticFilesStorage._js_module_import_aggregation_patterns[1][:3]
 
 
 class StaticStorage(CompressedManifestStaticFilesStorage):
-    """WhiteNoise's storage, also hashing the import specifiers in static/js/.
+    """WhiteNoise's storage, also hashing the import specifiers of JavaScript modules.
 
-    Pages load hashed module URLs; without this the modules they import would
-    keep plain names, so one deploy could pair a new log.js with an old cached
-    outbox.js. Only js/*.js is rewritten: third-party bundles (admin, Swagger)
-    contain import-like text that must be left alone.
+    Pages load hashed module URLs; without this the modules they import would keep plain
+    names, so one deploy could pair a new log.js with an old cached outbox.js. Django's own
+    switch does the rewriting (`import ... from "./x.js";` becomes "./x.<hash>.js"); the
+    admin's and the API docs' bundles hold no relative imports, so only static/js/ changes.
     """
 
-    patterns = (*CompressedManifestStaticFilesStorage.patterns, ("js/*.js", _MODULE_PATTERNS))
+    support_js_module_import_aggregation = True

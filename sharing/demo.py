@@ -4,10 +4,10 @@ TOTP key is fixed and printed, like the demo passwords. Never seed the demo on a
 from datetime import timedelta
 
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.allauth_compat import activate_totp
 from accounts.models import User
 from diary import demo
 
@@ -29,7 +29,7 @@ def share_demo_diary(now=None) -> Grant:
     patient = User.objects.get(email=demo.PATIENT_EMAIL)
     clinician = User.objects.get(email=demo.CLINICIAN_EMAIL)
     Authenticator.objects.filter(user=clinician, type=Authenticator.Type.TOTP).delete()
-    TOTP.activate(clinician, CLINICIAN_TOTP_KEY)
+    activate_totp(clinician, CLINICIAN_TOTP_KEY)
     Grant.objects.filter(patient=patient, clinician=clinician, revoked_at__isnull=True).update(revoked_at=now)
     return Grant.objects.create(
         patient=patient,

@@ -9,7 +9,6 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
-from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added
 from django.contrib import messages
@@ -22,13 +21,16 @@ from django.views.decorators.cache import never_cache
 from rest_framework import permissions
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from accounts.allauth_compat import record_authentication
+
 
 def has_totp(user) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 def completed_mfa(request: HttpRequest) -> bool:
-    """Did this session pass a second factor (at login, re-authentication or TOTP set-up)?"""
+    """Did this session pass a second factor (at login, re-authentication or TOTP set-up)?
+    Takes Django's request or DRF's, which passes `session` through to Django's."""
     return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
 
 
@@ -65,7 +67,7 @@ class IsClinicianWithMfa(permissions.BasePermission):
             return False
         if not is_clinician(request.user):
             raise NotFound
-        if not (has_totp(request.user) and completed_mfa(request._request)):
+        if not (has_totp(request.user) and completed_mfa(request)):
             raise PermissionDenied("Clinician access needs two-factor authentication in this session.")
         return True
 

@@ -8,9 +8,9 @@ import uuid
 import zipfile
 from datetime import date, timedelta
 
+import pyotp
 import pytest
 from allauth.account.models import EmailAddress, EmailConfirmation
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.apps import apps
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth import get_user_model
@@ -21,6 +21,7 @@ from django.db import models
 from django.test import Client
 from django.utils import timezone
 
+from accounts.allauth_compat import activate_totp
 from conftest import make_user
 from diary.models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
 from insights.models import AnalysisState, DigestDelivery, Finding
@@ -90,7 +91,7 @@ def fill_everything(patient, clinician, other_patient):
     assert api.post("/api/v1/insights/red-flags/weakness/acknowledge/").status_code == 201
     address = EmailAddress.objects.create(user=patient, email=patient.email, verified=True, primary=True)
     EmailConfirmation.create(address)
-    TOTP.activate(patient, generate_totp_secret())
+    activate_totp(patient, pyotp.random_base32())
     group = Group.objects.create(name="readers")
     patient.groups.add(group)
     patient.user_permissions.add(Permission.objects.first())

@@ -6,12 +6,13 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import pyotp
 import pytest
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
+from accounts.allauth_compat import activate_totp, record_authentication
 from conftest import make_user
 from diary.localtime import local_today, night_of
 from diary.models import CheckIn, Episode, MedicationCourse
@@ -21,31 +22,29 @@ from sharing.models import Grant
 
 
 def totp_code(secret: str, at: float | None = None) -> str:
-    return format_hotp_value(hotp_value(secret, int(at or time.time()) // 30))
+    """The code an authenticator app shows for `secret` (now, or at the Unix time `at`)."""
+    return pyotp.TOTP(secret).at(at or time.time())
 
 
 def make_clinician(email: str, with_totp: bool = True):
     user = make_user(email, role="clinician")
     user.totp_secret = None
     if with_totp:
-        user.totp_secret = generate_totp_secret()
-        TOTP.activate(user, user.totp_secret)
+        user.totp_secret = pyotp.random_base32()
+        activate_totp(user, user.totp_secret)
     return user
 
 
 def signed_in(user, mfa: bool = True) -> Client:
-    """A browser session for `user`; `mfa` records the TOTP step as allauth's login does."""
+    """A browser session for `user`; `mfa` records the password and TOTP steps as allauth's login does."""
     client = Client()
     client.force_login(user)
     if mfa:
-        session = client.session
-        now = time.time()
-        session["account_authentication_methods"] = [
-            {"method": "password", "at": now, "email": user.email},
-            {"method": "mfa", "at": now, "type": "totp"},
-        ]
-        session["account_authentication_methods_user"] = str(user.pk)
-        session.save()
+        request = RequestFactory().get("/")
+        request.session, request.user = client.session, user
+        record_authentication(request, user, "password", email=user.email)
+        record_authentication(request, user, "mfa", type="totp")
+        request.session.save()
     return client
 
 
