@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from diary.api import TokenLogoutView
 from insights import views as insights_views
 from insights.api import AcknowledgeRedFlagView, InsightsView
 
@@ -28,6 +27,7 @@ urlpatterns = [
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("diary.urls")),
     path("api/v1/insights/", InsightsView.as_view(), name="insights"),
     path(
@@ -38,7 +38,6 @@ urlpatterns = [
     # Sharing with clinicians: the patient's /sharing/ and /api/v1/shares/, the clinician's /clinician/.
     path("", include("sharing.urls")),
     path("api/v1/", include("sharing.api_urls")),
-    path("api/v1/auth/logout/", TokenLogoutView.as_view(), name="token-logout"),
     path("email/unsubscribe/<str:token>/", insights_views.unsubscribe, name="email-unsubscribe"),
     path("email/preferences/<str:token>/", insights_views.preferences, name="email-preferences"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -15,6 +15,5 @@ urlpatterns = [
     path("export/", api.ExportView.as_view(), name="export"),
     path("export/csv/", api.CsvExportView.as_view(), name="export-csv"),
     path("import/", api.ImportView.as_view(), name="import"),
-    path("auth/token/", api.TokenView.as_view(), name="token"),
     *router.urls,
 ]
