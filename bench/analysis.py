@@ -1,4 +1,4 @@
-"""Analysis budget (design.md section 6): one-year diaries through insights.store.analyse_and_store.
+"""Analysis budget (design.md section 6): one-year diaries through insights.refresh.analyse_and_store.
 
     make bench-analysis                        # N = 10,000 diaries, about 15 minutes on 2 cores
     make bench-analysis BENCH_ARGS=--quick     # N = 1,000, about a minute (or --diaries N)
@@ -200,7 +200,7 @@ def backends(mine: bool) -> list[int]:
 
 def cpu_per_diary(ids: list[int]) -> dict:
     """(a) analyse_and_store over ids in chunks, after one untimed chunk (imports, caches, connection)."""
-    from insights.store import analyse_and_store
+    from insights.refresh import analyse_and_store
 
     analyse_and_store(ids[:CHUNK])
     app, db = time.process_time(), sum(map(cpu_seconds, backends(mine=True)))

@@ -16,7 +16,7 @@ from .diary_stats import FLAGS
 from .models import AnalysisState, Finding, RedFlagAcknowledgement
 from .panel import EPOCH, MICROSECOND, load_panels
 from .panel_stats import reported_flags
-from .store import analyse_and_store
+from .refresh import analyse_and_store
 
 
 class FindingSerializer(serializers.ModelSerializer):

@@ -29,7 +29,7 @@ from django.utils import timezone
 from diary.localtime import week_before
 from diary.models import Profile
 
-from . import store
+from . import refresh
 from .digest import build_digests
 from .emails import digest_message
 from .models import DigestDelivery
@@ -202,7 +202,7 @@ def _load(delivery_ids: list[int], now) -> tuple[dict, dict]:
     last_tips = {user: tip for user, week, tip in sent if (user, week) in previous}
     # An email never shows findings older than the diary: diaries written to since their last analysis
     # (a check-in just before the send time) are analysed now, as the next analysis tick would.
-    store.analyse_and_store(store.changed_since_analysis([r.user_id for r in eligible]), now=now)
+    refresh.analyse_and_store(refresh.changed_since_analysis([r.user_id for r in eligible]), now=now)
     digests = build_digests([(r.user_id, r.week_start) for r in eligible], last_tips)
     return rows, {r.pk: digests[(r.user_id, r.week_start)] for r in eligible}
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import delivery, store
+from . import delivery, refresh
 
 CHUNK_SIZE = 100
 PLAN_LIMIT = 20_000
@@ -11,7 +11,7 @@ PLAN_LIMIT = 20_000
 @shared_task(name="insights.plan_analysis")
 def plan_analysis() -> int:
     """Queue every due diary in chunks; a second tick finds them claimed and queues nothing."""
-    claimed = store.claim(store.due_user_ids(limit=PLAN_LIMIT))
+    claimed = refresh.claim(refresh.due_user_ids(limit=PLAN_LIMIT))
     for start in range(0, len(claimed), CHUNK_SIZE):
         analyse_chunk.delay(claimed[start : start + CHUNK_SIZE])
     return len(claimed)
@@ -19,7 +19,7 @@ def plan_analysis() -> int:
 
 @shared_task(name="insights.analyse_chunk", acks_late=True, max_retries=3, default_retry_delay=60)
 def analyse_chunk(user_ids: list[int]) -> int:
-    return store.analyse_and_store(user_ids)
+    return refresh.analyse_and_store(user_ids)
 
 
 DIGEST_CHUNK = 50

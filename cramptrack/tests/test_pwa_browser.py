@@ -153,13 +153,13 @@ def test_morning_none_is_one_tap_and_shows_as_a_cramp_free_night(new_context, li
 
 
 def test_a_red_flag_stays_until_acknowledged_then_moves_to_the_history(new_context, live):
-    from insights import store
+    from insights import refresh
     from insights.models import RedFlagAcknowledgement
 
     alice = make_user("alice@example.org")
     reported = local_now() - timedelta(days=40)
     Episode.objects.create(user=alice, started_at=reported, muscle="calf", side="left", calf_swelling=True)
-    store.analyse_and_store([alice.pk])
+    refresh.analyse_and_store([alice.pk])
     page = new_context(user=alice).new_page()  # with the CSP: the button's handler is in the module
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -344,11 +344,11 @@ def test_service_worker_is_registered_and_the_manifest_is_installable(playwright
 def demo_patient():
     from accounts.models import User
     from diary.demo import seed_demo
-    from insights import store
+    from insights import refresh
 
     seed_demo()
     patient = User.objects.get(email="patient@demo.cramptrack.local")
-    store.analyse_and_store([patient.pk])
+    refresh.analyse_and_store([patient.pk])
     return patient
 
 

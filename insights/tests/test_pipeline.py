@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from conftest import make_user
 from cramptrack.celery import app
 from diary.models import CheckIn, Episode, Profile
-from insights import store, tasks
+from insights import refresh, tasks
 from insights.models import AnalysisState, Finding
 from insights.panel import load_panels
 
@@ -81,29 +81,29 @@ def test_the_planner_queues_changed_diaries_once_and_the_analysis_is_idempotent(
         log_night(alice, date(2026, 10, day))
     log_night(bob, date(2026, 10, 1))
 
-    due = store.due_user_ids()
+    due = refresh.due_user_ids()
     assert set(due) == {alice.pk, bob.pk}
-    assert set(store.claim(due)) == {alice.pk, bob.pk}
-    assert store.claim(due) == []  # a second planner tick claims nothing
-    assert store.due_user_ids() == []
+    assert set(refresh.claim(due)) == {alice.pk, bob.pk}
+    assert refresh.claim(due) == []  # a second planner tick claims nothing
+    assert refresh.due_user_ids() == []
 
-    store.analyse_and_store([alice.pk, bob.pk])
+    refresh.analyse_and_store([alice.pk, bob.pk])
     first = list(Finding.objects.filter(user=alice).order_by("rank").values("key", "status", "message"))
-    store.analyse_and_store([alice.pk, bob.pk])
+    refresh.analyse_and_store([alice.pk, bob.pk])
     again = list(Finding.objects.filter(user=alice).order_by("rank").values("key", "status", "message"))
     assert first == again and first
-    assert store.due_user_ids() == []
+    assert refresh.due_user_ids() == []
 
     log_night(alice, date(2026, 10, 25))  # a change marks the diary again
-    assert store.due_user_ids() == [alice.pk]
+    assert refresh.due_user_ids() == [alice.pk]
 
 
 def test_a_stale_analysis_is_due_again_after_a_day():
     alice = make_user("alice@example.org")
     log_night(alice, date(2026, 10, 1))
-    store.analyse_and_store([alice.pk])
+    refresh.analyse_and_store([alice.pk])
     AnalysisState.objects.filter(user=alice).update(analysed_at=timezone.now() - timedelta(hours=25))
-    assert store.due_user_ids() == [alice.pk]
+    assert refresh.due_user_ids() == [alice.pk]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -125,7 +125,7 @@ def test_insights_api_serves_only_the_owners_findings(alice_api, alice, bob):
     for day in range(1, 10):
         log_night(alice, date(2026, 10, day), [datetime(2026, 10, day + 1, 2, tzinfo=UTC)])
     log_night(bob, date(2026, 10, 1))
-    store.analyse_and_store([alice.pk, bob.pk])
+    refresh.analyse_and_store([alice.pk, bob.pk])
     data = alice_api.get("/api/v1/insights/").json()
     mine = list(Finding.objects.filter(user=alice).order_by("rank").values_list("message", flat=True))
     assert [f["message"] for f in data["findings"]] == mine
@@ -166,10 +166,10 @@ def test_deleting_an_episode_marks_the_diary_for_analysis(alice):
     episode = Episode.objects.create(
         user=alice, started_at=datetime(2026, 10, 2, 2, tzinfo=UTC), muscle="calf", side="left"
     )
-    store.analyse_and_store([alice.pk])
-    assert store.due_user_ids() == []
+    refresh.analyse_and_store([alice.pk])
+    assert refresh.due_user_ids() == []
     episode.delete()
-    assert store.due_user_ids() == [alice.pk]
+    assert refresh.due_user_ids() == [alice.pk]
     assert Profile.objects.get(user=alice).diary_changed_at is not None
 
 
@@ -187,7 +187,7 @@ def test_two_analyses_of_one_diary_at_once_both_succeed_and_leave_one_set_of_fin
     def analyse():
         try:
             start.wait(5)
-            store.analyse_and_store([user.pk])
+            refresh.analyse_and_store([user.pk])
         except Exception as error:  # noqa: BLE001 - the assertion reports it
             errors.append(error)
         finally:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from conftest import make_user
 from diary.localtime import local_today
 from diary.models import Episode, Profile
-from insights import store
+from insights import refresh
 from insights.analysis import ESCALATION, INFO, analyse
 from insights.models import Finding, RedFlagAcknowledgement
 from insights.panel import build_panel, load_panels, microseconds
@@ -51,7 +51,7 @@ def acknowledge(client, flag="calf_swelling"):
 
 
 def test_a_red_flag_reported_40_days_ago_is_still_active_with_its_date(alice, swollen_calf_40_days_ago):
-    store.analyse_and_store([alice.pk])
+    refresh.analyse_and_store([alice.pk])
     flag = findings(alice)["R13:swelling"]
     reported_on = local_today(LONDON) - timedelta(days=40)
     assert flag.status == ESCALATION and flag.escalation == "E1"
@@ -61,7 +61,7 @@ def test_a_red_flag_reported_40_days_ago_is_still_active_with_its_date(alice, sw
 
 
 def test_acknowledging_moves_the_flag_to_the_history_and_gives_tips_back(alice, alice_api, swollen_calf_40_days_ago):
-    store.analyse_and_store([alice.pk])
+    refresh.analyse_and_store([alice.pk])
     before = timezone.now()
 
     response = acknowledge(alice_api)
@@ -89,7 +89,7 @@ def test_a_new_report_after_the_acknowledgement_raises_the_flag_again(alice, ali
     assert acknowledge(alice_api).status_code == 201
     # Logged at 3 a.m. with its details filled in after the acknowledgement: a later episode still counts.
     cramp(alice, 0, hour=3, calf_swelling=True)
-    store.analyse_and_store([alice.pk])
+    refresh.analyse_and_store([alice.pk])
 
     flag = findings(alice)["R13:swelling"]
     today = local_today(LONDON)
@@ -101,13 +101,13 @@ def test_a_new_report_after_the_acknowledgement_raises_the_flag_again(alice, ali
 
 
 def test_another_users_acknowledgement_is_a_404_and_changes_nothing(alice, bob, bob_api, swollen_calf_40_days_ago):
-    store.analyse_and_store([alice.pk, bob.pk])
+    refresh.analyse_and_store([alice.pk, bob.pk])
 
     assert acknowledge(bob_api).status_code == 404
     assert acknowledge(bob_api, "not_a_flag").status_code == 404
 
     assert not RedFlagAcknowledgement.objects.exists()
-    store.analyse_and_store([alice.pk])
+    refresh.analyse_and_store([alice.pk])
     assert "R13:swelling" in findings(alice)
     assert bob_api.get("/api/v1/insights/").data["red_flag_history"] == []
 

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from conftest import make_user
 from diary.localtime import local_today
 from diary.models import CheckIn, Episode
-from insights import store
+from insights import refresh
 from sharing import fhir
 from sharing.models import AccessLog, Grant
 
@@ -323,7 +323,7 @@ def test_the_clinician_sees_a_red_flag_until_the_patient_acknowledges_it_then_in
     reported_on = local_today(zone) - timedelta(days=40)
     started = datetime.combine(reported_on, time(3), tzinfo=zone)
     Episode.objects.create(user=alice, started_at=started, muscle="calf", side="left", calf_swelling=True)
-    store.analyse_and_store([alice.pk])
+    refresh.analyse_and_store([alice.pk])
     grant = make_grant(alice, dr)
     reported = reported_on.strftime("%-d %b %Y")
 

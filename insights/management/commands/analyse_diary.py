@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from insights import store
+from insights import refresh
 from insights.models import Finding
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         owner = User.objects.filter(email__iexact=user).first()
         if owner is None:
             raise CommandError(f"No account with the email {user}.")
-        store.analyse_and_store([owner.pk])
+        refresh.analyse_and_store([owner.pk])
         findings = list(Finding.objects.filter(user=owner).order_by("rank"))
         if json:
             self.stdout.write(_json([as_output(f) for f in findings]))

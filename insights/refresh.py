@@ -1,4 +1,5 @@
-"""Running the analysis for a chunk of diaries and storing its findings."""
+"""Keeping every diary's findings fresh: which diaries are due for analysis, claiming them for
+one run, and analysing a chunk of them and saving their findings in place of the old ones."""
 
 from datetime import timedelta
 
