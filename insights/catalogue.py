@@ -1,13 +1,20 @@
-"""The trigger catalogue: every id from triggers.md sections 2A-2E, in plain words.
+"""The trigger catalogue: every trigger, risk factor, medicine, mechanism, pattern, symptom,
+red flag, remedy and guardrail CrampTrack knows about, in plain words, with the evidence
+for each claim and the references behind it.
 
 Pure Python, no Django. The analyser (insights.analysis) looks entries up by id
 to word its messages, pick tips and end each message with a source line.
 
-How the grades were chosen. triggers.md sometimes gives a split grade
-("some/strong", "contradicted/[NS]"). Each entry keeps one grade for the claim
+Where the claims come from. Many entries answer claims that popular health web
+articles make (`web_articles` says which kinds of article); the grade and the
+references come from clinical guidance and trials (`sources`, full references in
+SOURCES). An entry with no sources rests on web articles alone, and says so.
+
+How the grades were chosen. Where the evidence splits (guidance and trials
+disagree, or a claim is partly right), each entry keeps one grade for the claim
 the app acts on, picks the more cautious reading when in doubt, and says what
-the split is in `evidence_note`. "not-supported" is the [NS] tag of
-triggers.md: no reputable support found, but nothing directly refutes it.
+the split is in `evidence_note`. "not-supported": no reputable support was
+found, but nothing directly refutes the claim either.
 
 Tips. Three kinds of tip exist:
 - GENERAL_TIPS: safe for anyone, at any time, as a rotating weekly tip;
@@ -37,13 +44,14 @@ KINDS = (
 EVIDENCE_GRADES = ("strong", "some", "weak", "weak-traditional", "contradicted", "not-supported")
 RULE_KINDS = ("statistical", "hard_stop", "descriptive", "count")
 
-# The five seed articles in /work/shared/seeds (see triggers.md section 1).
-S000 = "000_1e05415d66042170.txt"  # TCM clinic article
-S001 = "001_6d15a76d9e71b4b0.txt"  # acupuncture clinic article
-S002 = "002_33745c738491cb53.txt"  # Chinese health portal (Dr Chen Jian, 2024)
-S003 = "003_216c3181c92ae306.txt"  # chiropractic / functional-medicine clinic
-S004 = "004_4b37dfa79e5cdd38.txt"  # mind-body (TMS-style) blog
-SEED_FILES = (S000, S001, S002, S003, S004)
+# The kinds of popular health web article whose claims the catalogue answers. They are not
+# evidence: they record where a claim is made, so that its grade can answer it.
+TCM_CLINIC = "a traditional Chinese medicine clinic's web article"
+ACUPUNCTURE_CLINIC = "an acupuncture clinic's web article"
+HEALTH_PORTAL = "an article on a Chinese health portal"
+CHIROPRACTIC_CLINIC = "a chiropractic and functional-medicine clinic's web article"
+MIND_BODY_BLOG = "a mind-body (tension myositis) blog post"
+WEB_ARTICLE_KINDS = (TCM_CLINIC, ACUPUNCTURE_CLINIC, HEALTH_PORTAL, CHIROPRACTIC_CLINIC, MIND_BODY_BLOG)
 
 
 @dataclass(frozen=True)
@@ -56,8 +64,8 @@ class Entry:
     rules: tuple[str, ...]
     evidence: str
     evidence_note: str
-    sources: tuple[str, ...]
-    seeds: tuple[str, ...]
+    sources: tuple[str, ...]  # codes of SOURCES: the guidance and trials behind the grade
+    web_articles: tuple[str, ...]  # WEB_ARTICLE_KINDS that make the claim; not evidence
     tip: str
     escalation: str
 
@@ -71,56 +79,99 @@ class Rule:
     description: str
 
 
-# Guidance codes (triggers.md section 6). Some section-6 headings group several
-# papers ("Exercise cramps", "Statin muscle symptoms"); those get one code each.
+# The full reference behind each short code in Entry.sources (the codes are what a message's
+# "Based on:" line shows). A DOI or web address is given where one is known for certain.
 SOURCES: dict[str, str] = {
-    "AAFP 2012": "Allen RE, Kirby KA. Nocturnal leg cramps. Am Fam Physician 2012;86(4):350-5.",
-    "AAFP FPIN 2017": "Treatments for nocturnal leg cramps. Am Fam Physician 2017 (FPIN clinical inquiry).",
-    "AAFP FPIN 2023": "Magnesium for nocturnal leg cramps. Am Fam Physician 2023 (FPIN clinical inquiry).",
-    "NICE CKS": "NICE Clinical Knowledge Summaries: Leg cramps (revised Sept 2012).",
-    "BMJ CE": "Young G. Leg cramps. BMJ Clin Evid 2015:1113.",
-    "Cochrane 2012": "Garrison SR et al. Magnesium for skeletal muscle cramps. Cochrane CD009402.pub2 (2012).",
-    "Cochrane 2020": "Garrison SR et al. Magnesium for skeletal muscle cramps. Cochrane CD009402.pub3 (2020).",
-    "Roguin Maor 2017": "Roguin Maor N et al. Magnesium oxide for nocturnal leg cramps (RCT). JAMA Intern Med 177:617.",
-    "Luo 2020": "Luo L et al. Interventions for leg cramps in pregnancy. Cochrane CD010655.pub3.",
-    "FDA": "FDA: Qualaquin boxed warning (2009) and Drug Safety Communication / REMS (2010).",
-    "MHRA/NI formulary": "MHRA advice via the Northern Ireland formulary, 10.2.3 Nocturnal leg cramps.",
-    "Hallegraeff 2012": "Hallegraeff JM et al. Stretching before sleep and nocturnal leg cramps. J Physiother 58:17.",
-    "Coppin 2005": "Coppin RJ et al. Stretching for night cramps (RCT). Br J Gen Pract 2005.",
-    "Hallegraeff 2017": "Hallegraeff J et al. Criteria in diagnosing nocturnal leg cramps. BMC Fam Pract 2017.",
-    "Rabbitt 2016": "Rabbitt L et al. Nocturnal leg cramps in older people. Age Ageing 45:776.",
-    "Garrison 2012": "Garrison SR et al. Nocturnal leg cramps and prescription use that precedes them. "
-    "Arch Intern Med 172:120.",
-    "Garrison 2015": "Garrison SR et al. Seasonal effects on nocturnal leg cramps. CMAJ 187:248.",
-    "Schwellnus 2009": "Schwellnus MP. Cause of exercise-associated muscle cramps. Br J Sports Med 2009.",
-    "Miller 2015": "Miller KC. Rethinking the cause of exercise-associated muscle cramping. Curr Sports Med Rep 2015.",
-    "Miller 2022": "Miller KC et al. Exercise-associated muscle cramps. J Athl Train 2022.",
-    "Bergeron": "Bergeron MF: the salt-deficit ('salty sweater') view of exertional cramps.",
-    "Delacour 2020": "Delacour C et al. Sedentary lifestyle and nocturnal leg cramps. Sci Rep 10:2638.",
-    "Grandner 2017": "Grandner MA, Winkelman JW. Nocturnal leg cramps: prevalence and associations. PLoS One 2017.",
-    "Sebo 2019": "Sebo P et al. Daily-log study of leg cramps. Swiss Med Wkly 2019.",
-    "Arshad 2023": "Arshad et al. Prolonged standing and leg cramps (cross-sectional). Pak BioMed J 2023.",
-    "EAS 2015": "Stroes ES et al. Statin-associated muscle symptoms: EAS consensus. Eur Heart J 36:1012.",
-    "NLA 2014": "NLA Statin Muscle Safety Task Force 2014. J Clin Lipidol.",
-    "Niacin label": "Niacin product label (drugs.com side effects).",
-    "AJC 2006": "Niacin safety review. Am J Cardiol 2006.",
-    "MSD Manual": "MSD Manual (professional): lumbar spinal stenosis; cauda equina syndrome.",
-    "NHS Devon": "NHS Devon formulary: intermittent claudication referral guidance.",
-    "HealthLinkBC": "HealthLinkBC: intermittent claudication.",
-    "Merck": "Merck Manual (home edition): causes of muscle cramps.",
-    "Harrison's": "Harrison's Principles of Internal Medicine: hypocalcaemia.",
-    "DVT symptom pages": "Patient pages on deep vein thrombosis symptoms (clincalcpro; Emory Healthcare).",
-    "TMS (Wikipedia)": "Wikipedia: Tension myositis syndrome (not accepted by mainstream medicine).",
-    "EBM Guidelines": "EBM Guidelines (Duodecim): growing pains.",
-    "Arthritis Research UK 2008": "Arthritis Research UK, Hands On 2008: growing pains.",
-    "Acupuncture trials": "Small acupuncture trials in cirrhosis (JIKM pilot; Korean RCT 2018) and dialysis "
-    "(J Acupunct Meridian Stud 2024).",
-    "Kwon 2017": "Kwon 2017: review of complementary medicine for cramps. J Korean Med.",
-    "Keating 2005": "Keating JC et al. Subluxation: dogma or science? Chiropr Osteopat 2005.",
-    "Hu 2022": "Hu Y et al. Muscle cramps in type 2 diabetes. Diabetes Metab Syndr Obes 2022.",
-    "Li 2023": "Li et al. Muscle cramps in diabetes. J Shandong Univ 2023.",
-    "KidsHealth": "KidsHealth: leg cramps in pregnancy (reviewed 2015).",
-    "Tipton 2017": "Tipton PW, Wszolek ZK. Restless legs syndrome and nocturnal leg cramps. Pol Arch Intern Med 2017.",
+    "AAFP 2012": "Allen RE, Kirby KA. Nocturnal leg cramps. Am Fam Physician. 2012;86(4):350-355. PMID 22963024.",
+    "AAFP FPIN 2017": "FPIN's Help Desk Answers: Treatments for nocturnal leg cramps. Am Fam Physician. "
+    "2017;96(7):online. http://www.aafp.org/afp/2017/1001/od3.html",
+    "AAFP FPIN 2023": "FPIN Clinical Inquiries: Magnesium for nocturnal leg cramps. Am Fam Physician. "
+    "2023;108(6):619-620. https://www.aafp.org/pubs/afp/issues/2023/1200/fpin-ci-magnesium-nocturnal-leg-cramps.html",
+    "NICE CKS": "NICE Clinical Knowledge Summaries: Leg cramps (last revised September 2012).",
+    "BMJ CE": "Young G. Leg cramps. BMJ Clin Evid. 2015;2015:1113.",
+    "Cochrane 2020": "Garrison SR, Korownyk CS, Kolber MR, et al. Magnesium for skeletal muscle cramps. Cochrane "
+    "Database Syst Rev. 2020;9:CD009402. doi:10.1002/14651858.CD009402.pub3",
+    "Roguin Maor 2017": "Roguin Maor N, Alperin M, Shturman E, et al. Effect of magnesium oxide supplementation on "
+    "nocturnal leg cramps: a randomized clinical trial. JAMA Intern Med. 2017;177(5):617-623. "
+    "doi:10.1001/jamainternmed.2016.9261",
+    "Luo 2020": "Luo L, et al. Interventions for leg cramps in pregnancy. Cochrane Database Syst Rev. 2020;CD010655. "
+    "doi:10.1002/14651858.CD010655.pub3",
+    "FDA": "US Food and Drug Administration. FDA Drug Safety Communication: New risk management plan and patient "
+    "Medication Guide for Qualaquin (quinine sulfate). 8 July 2010.",
+    "MHRA 2010": "Medicines and Healthcare products Regulatory Agency. Quinine: not to be used routinely for nocturnal "
+    "leg cramps. Drug Safety Update, June 2010.",
+    "Hallegraeff 2012": "Hallegraeff JM, van der Schans CP, de Ruiter R, de Greef MH. Stretching before sleep reduces "
+    "the frequency and severity of nocturnal leg cramps in older adults: a randomised trial. J Physiother. "
+    "2012;58(1):17-22. doi:10.1016/S1836-9553(12)70068-1",
+    "Coppin 2005": "Coppin RJ, Wicke DM, Little PS. Managing nocturnal leg cramps: calf-stretching exercises and "
+    "cessation of quinine treatment: a factorial randomised controlled trial. Br J Gen Pract. 2005;55(512):186-191. "
+    "PMID 15808033.",
+    "Hallegraeff 2017": "Hallegraeff J, de Greef M, Krijnen W, van der Schans C. Criteria in diagnosing nocturnal leg "
+    "cramps: a systematic review. BMC Fam Pract. 2017;18:29. doi:10.1186/s12875-017-0600-x",
+    "Garrison 2012": "Garrison SR, Dormuth CR, Morrow RL, Carney GA, Khan KM. Nocturnal leg cramps and prescription "
+    "use that precedes them: a sequence symmetry analysis. Arch Intern Med. 2012;172:120. "
+    "doi:10.1001/archinternmed.2011.1029",
+    "Garrison 2015": "Garrison SR, et al. Seasonal effects on the occurrence of nocturnal leg cramps: a prospective "
+    "cohort study. CMAJ. 2015;187(4):248-253. doi:10.1503/cmaj.140497",
+    "Schwellnus 2009": "Schwellnus MP. Cause of exercise associated muscle cramps (EAMC): altered neuromuscular "
+    "control, dehydration or electrolyte depletion? Br J Sports Med. 2009. doi:10.1136/bjsm.2008.050401",
+    "Miller 2015": "Miller KC. Rethinking the cause of exercise-associated muscle cramping: moving beyond dehydration "
+    "and electrolyte losses. Curr Sports Med Rep. 2015;14(5). doi:10.1249/JSR.0000000000000183",
+    "Miller 2022": "Miller KC, McDermott BP, Yeargin SW, Fiol A, Schwellnus MP. An evidence-based review of the "
+    "pathophysiology, treatment, and prevention of exercise-associated muscle cramps. J Athl Train. 2022;57(1):5-15. "
+    "doi:10.4085/1062-6050-0696.20",
+    "Bergeron 2008": "Bergeron MF. Muscle cramps during exercise: is it fatigue or electrolyte deficit? Curr Sports "
+    "Med Rep. 2008;7(4 Suppl):S50-S55. doi:10.1249/JSR.0b013e31817f476a",
+    "Delacour 2020": "Delacour C, Chambe J, Lefebvre F, et al. Association between physical activity and nocturnal leg "
+    "cramps in patients over 60 years old: a case-control study. Sci Rep. 2020;10:2638. "
+    "doi:10.1038/s41598-020-59312-9",
+    "Grandner 2017": "Grandner MA, Winkelman JW. Nocturnal leg cramps: prevalence and associations with demographics, "
+    "sleep disturbance symptoms, medical conditions, and cardiometabolic risk factors. PLoS One. "
+    "2017;12(6):e0178465. doi:10.1371/journal.pone.0178465",
+    "Arshad 2023": "Arshad S, Kanwal A, Ijaz M, Maqbool S, Ilyas T. Nocturnal leg cramps in young adults (a "
+    "cross-sectional study). Pak BioMed J. 2023;6(10):19-24. doi:10.54393/pbmj.v6i10.894",
+    "EAS 2015": "Stroes ES, Thompson PD, Corsini A, et al. Statin-associated muscle symptoms: impact on statin "
+    "therapy. European Atherosclerosis Society Consensus Panel Statement on Assessment, Aetiology and Management. "
+    "Eur Heart J. 2015;36(17):1012-1022. doi:10.1093/eurheartj/ehv043",
+    "NLA 2014": "Rosenson RS, Baker SK, Jacobson TA, Kopecky SL, Parker BA. An assessment by the Statin Muscle Safety "
+    "Task Force: 2014 update. J Clin Lipidol. 2014;8(3 Suppl):S58-S71.",
+    "Drugs.com niacin": "Drugs.com: Niacin side effects (consumer and professional drug information; lists muscle "
+    "aching or cramping with high doses). https://www.drugs.com/sfx/niacin-side-effects.html",
+    "Guyton 2007": "Guyton JR, Bays HE. Safety considerations with niacin therapy. Am J Cardiol. 2007;99(6A):22C-31C.",
+    "MSD Manual": "Moley PJ. Lumbar spinal stenosis (with cauda equina syndrome). MSD Manual Professional Version, "
+    "2019. https://www.msdmanuals.com/professional/musculoskeletal-and-connective-tissue-disorders/neck-and-back-pain/"
+    "lumbar-spinal-stenosis",
+    "NHS Devon": "NHS Devon. Devon Formulary and Referral: Intermittent claudication, referral guidance (2015, updated "
+    "2024). https://southwest.devonformularyguidance.nhs.uk/referral-guidance/south-devon-torbay/vascular/"
+    "intermittent-claudication",
+    "Merck": "Merck Manual Consumer Version: Conditions that cause or contribute to muscle cramps (table). "
+    "https://www.merckmanuals.com/home/multimedia/table/v6592963",
+    "Harrison's": "Loscalzo J, Fauci AS, Kasper DL, et al., eds. Harrison's Principles of Internal Medicine. 21st ed. "
+    "McGraw Hill; 2022: disorders of calcium metabolism (hypocalcaemia).",
+    "NHS DVT": "NHS: Deep vein thrombosis (DVT), symptoms and when to get help. "
+    "https://www.nhs.uk/conditions/deep-vein-thrombosis-dvt/",
+    "TMS (Wikipedia)": "Wikipedia: Tension myositis syndrome (a diagnosis not accepted by mainstream medicine). "
+    "https://en.wikipedia.org/wiki/Tension_myositis_syndrome",
+    "Goodyear-Smith 2006": "Goodyear-Smith F, Arroll B. Growing pains. BMJ. 2006;333(7566):456-457.",
+    "Evans 2008": "Evans AM. Growing pains: contemporary knowledge and recommended practice. J Foot Ankle Res. "
+    "2008;1:4. doi:10.1186/1757-1146-1-4",
+    "Lee 2018": "Lee CH, Kim BS, Kim KS, Kwak MA, Kim SM. Effects of electroacupuncture on the muscle cramps of liver "
+    "cirrhosis patients: a randomized controlled study. J Int Korean Med. 2018;39(4). "
+    "doi:10.22246/jikm.2018.39.4.511",
+    "Mohamadi Jahromi 2024": "Mohamadi Jahromi LS, Vejdanpak M, Ghaderpanah R, et al. Efficacy of acupuncture on pain "
+    "severity and frequency of calf cramps in dialysis patients: a randomized clinical trial. J Acupunct Meridian "
+    "Stud. 2024;17(2). doi:10.51507/j.jams.2024.17.2.47",
+    "Kwon 2017": "Kwon CY, Lee B, Cho JH. Conventional Western medicine and complementary and alternative medicine on "
+    "leg cramps: a literature review. J Korean Med. 2017;38(3):13-29. doi:10.13048/jkm.17022",
+    "Keating 2005": "Keating JC Jr, Charlton KH, Grod JP, Perle SM, Sikorski D, Winterstein JF. Subluxation: dogma or "
+    "science? Chiropr Osteopat. 2005.",
+    "Hu 2022": "Hu H, Wang C, Liang K, et al. Relationship between muscle cramps and diabetic retinopathy in patients "
+    "with type 2 diabetes. Diabetes Metab Syndr Obes. 2022;15:827-837. doi:10.2147/DMSO.S352735",
+    "Li 2023": "Li J, Gao M, Yan F, Dong M. Frequency and risk factors of muscle cramp in 136 cases of type 2 "
+    "diabetes mellitus. J Shandong Univ (Health Sci). 2023;61(5):20-24. doi:10.6040/j.issn.1671-7554.0.2022.1164",
+    "KidsHealth": "Nemours KidsHealth (for parents): How can I relieve my pregnancy leg cramps? Reviewed April 2015.",
+    "Tipton 2017": "Tipton PW, Wszolek ZK. Restless legs syndrome and nocturnal leg cramps: a review and guide to "
+    "diagnosis and treatment. Pol Arch Intern Med. 2017;127(12):865-872. doi:10.20452/pamw.4148",
 }
 
 ESCALATION_LEVELS: dict[str, tuple[str, str]] = {
@@ -133,7 +184,7 @@ ESCALATION_LEVELS: dict[str, tuple[str, str]] = {
 _PRESCRIBER = "Talk to your prescriber about it; don't stop it yourself."
 
 _ENTRIES = (
-    # --- 2A. Triggers, causes and risk factors ------------------------------------------
+    # --- Triggers, causes and risk factors ----------------------------------------------
     Entry(
         id="rf_older_age",
         kind="risk_factor",
@@ -144,7 +195,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="Guidance agrees that night cramps are common in older adults and usually harmless.",
         sources=("NICE CKS", "AAFP 2012"),
-        seeds=(S000,),
+        web_articles=(TCM_CLINIC,),
         tip="Night cramps get more common as we get older, and they are usually harmless.",
         escalation="",
     ),
@@ -156,10 +207,10 @@ _ENTRIES = (
         diary_signal="Pregnant (yes/no) and due date, from which the week and trimester are worked out.",
         rules=("R11",),
         evidence="strong",
-        evidence_note="The link with pregnancy is well established, but the seed's idea that low calcium or "
+        evidence_note="The link with pregnancy is well established, but the popular idea that low calcium or "
         "magnesium is behind it is unsupported and supplement trials are inconsistent.",
         sources=("AAFP 2012", "Luo 2020", "KidsHealth"),
-        seeds=(S000, S001, S003),
+        web_articles=(TCM_CLINIC, ACUPUNCTURE_CLINIC, CHIROPRACTIC_CLINIC),
         tip="Stretch your calves gently before bed, and use warmth or gentle rubbing during a cramp unless the "
         "calf is swollen. Ask your midwife before taking any supplement.",
         escalation="E0: call emergency services if a swollen or painful leg comes with breathlessness or chest "
@@ -179,7 +230,7 @@ _ENTRIES = (
         "the link is untested and one study ties them more to an inactive lifestyle; the 'waste build-up' and "
         "'lack of oxygen' explanations are outdated.",
         sources=("Miller 2022", "Schwellnus 2009", "Delacour 2020"),
-        seeds=(S000, S001, S002, S004),
+        web_articles=(TCM_CLINIC, ACUPUNCTURE_CLINIC, HEALTH_PORTAL, MIND_BODY_BLOG),
         tip="Build up exercise gradually, stretch your calves after a workout and at bedtime, and stay active on "
         "most days.",
         escalation="E1: get medical help today for severe muscle pain with dark urine after heavy exercise. "
@@ -198,7 +249,7 @@ _ENTRIES = (
         evidence_note="Guidance thinks night cramps come mainly from muscle fatigue and nerve changes rather "
         "than fluid or salt problems, and studies of exercise cramps don't back the dehydration theory.",
         sources=("AAFP 2012", "Schwellnus 2009", "Miller 2015", "Merck"),
-        seeds=(S000, S001, S003),
+        web_articles=(TCM_CLINIC, ACUPUNCTURE_CLINIC, CHIROPRACTIC_CLINIC),
         tip="Drink to thirst, with a little extra in heat or exercise. Forcing down large amounts doesn't "
         "prevent cramps and can be harmful.",
         escalation="E2: if you take a water tablet or have been told to limit fluids, ask your clinician about "
@@ -214,8 +265,8 @@ _ENTRIES = (
         evidence="weak",
         evidence_note="Graded weak to some: a salt-loss type of exercise cramp has been proposed but is "
         "disputed, and it has not been shown for night cramps.",
-        sources=("Bergeron", "Miller 2015", "Merck"),
-        seeds=(S003,),
+        sources=("Bergeron 2008", "Miller 2015", "Merck"),
+        web_articles=(CHIROPRACTIC_CLINIC,),
         tip="On long, sweaty days, eat and salt your food as normal; a sports drink is optional.",
         escalation="",
     ),
@@ -231,7 +282,7 @@ _ENTRIES = (
         evidence_note="Trials and reviews find extra minerals don't prevent ordinary cramps; only a deficiency "
         "proven by a blood test is a real cause.",
         sources=("Cochrane 2020", "Roguin Maor 2017", "AAFP 2012", "Merck", "Harrison's"),
-        seeds=(S000, S003),
+        web_articles=(TCM_CLINIC, CHIROPRACTIC_CLINIC),
         tip="A balanced diet is good for you, but extra minerals haven't been shown to prevent ordinary night cramps.",
         escalation="E2: if you take a water tablet and your cramps started or got worse, ask your clinician "
         "whether a blood test is needed.",
@@ -246,10 +297,10 @@ _ENTRIES = (
         rules=("R03",),
         evidence="contradicted",
         evidence_note="Across the population cramps peak in summer at about twice the winter level, so cold is "
-        "not the main trigger the seeds claim; whether it matters for one person is untested, so R03 checks "
+        "not the main trigger web articles claim; whether it matters for one person is untested, so R03 checks "
         "both directions.",
         sources=("Garrison 2015",),
-        seeds=(S000, S002),
+        web_articles=(TCM_CLINIC, HEALTH_PORTAL),
         # The warm-socks tip belongs to rx_keep_feet_warm and needs a personal R03 pattern.
         tip="",
         escalation="E1: get medical help today if a foot is cold, pale or blue and hurts at rest, especially "
@@ -266,7 +317,7 @@ _ENTRIES = (
         evidence="weak-traditional",
         evidence_note="This is traditional theory with no trials behind it and no way to measure it in a diary.",
         sources=(),
-        seeds=(S000,),
+        web_articles=(TCM_CLINIC,),
         tip="",
         escalation="",
     ),
@@ -282,7 +333,7 @@ _ENTRIES = (
         evidence_note="A medical reference lists long sitting as a cause and one low-quality study links long "
         "standing, so support is modest.",
         sources=("Merck", "Arshad 2023"),
-        seeds=(S000,),
+        web_articles=(TCM_CLINIC,),
         tip="Break up long spells of sitting or standing: every hour or so, walk for a minute or do some ankle "
         "circles and calf raises.",
         escalation="E1: get medical help today for one swollen, red or warm calf after a long journey or time laid up.",
@@ -300,7 +351,7 @@ _ENTRIES = (
         evidence_note="Clinical references accept muscle and joint problems as causes of cramps, but this rests "
         "on expert consensus rather than trials.",
         sources=("Merck",),
-        seeds=(S000, S003, S004),
+        web_articles=(TCM_CLINIC, CHIROPRACTIC_CLINIC, MIND_BODY_BLOG),
         tip="After an injury, follow the rehab advice you were given and stretch the muscle gently.",
         escalation="E2: book a clinician visit for swelling, bruising, or if you can't put weight on the leg.",
     ),
@@ -315,7 +366,7 @@ _ENTRIES = (
         evidence="weak",
         evidence_note="Surveys link night cramps with low mood and poor sleep, but it is unclear which comes first.",
         sources=("Grandner 2017",),
-        seeds=(S001, S004),
+        web_articles=(ACUPUNCTURE_CLINIC, MIND_BODY_BLOG),
         tip="A calm wind-down routine before bed can't hurt and may help you sleep.",
         escalation="",
     ),
@@ -333,7 +384,7 @@ _ENTRIES = (
         "thiazide-type or potassium-sparing diuretics (less clearly for loop diuretics), though older reviews "
         "did not implicate them.",
         sources=("Garrison 2012", "AAFP 2012", "NICE CKS"),
-        seeds=(S000, S001),
+        web_articles=(TCM_CLINIC, ACUPUNCTURE_CLINIC),
         tip="Cramps can follow a new water tablet. " + _PRESCRIBER,
         escalation="E2: book a clinician visit if cramps started or got worse after starting or increasing a "
         "water tablet; don't stop it yourself.",
@@ -350,7 +401,7 @@ _ENTRIES = (
         evidence_note="The link with cramps is small, and doctors judge statin muscle symptoms by their timing "
         "around starting, stopping and restarting the medicine.",
         sources=("Garrison 2012", "EAS 2015", "NLA 2014"),
-        seeds=(S001,),
+        web_articles=(ACUPUNCTURE_CLINIC,),
         tip="Cramps can follow a new cholesterol medicine. " + _PRESCRIBER,
         escalation="E1: get medical help today for muscle weakness, dark urine or fever. E2: otherwise book a "
         "clinician visit if cramps began or got worse after starting it; don't stop it yourself.",
@@ -367,7 +418,7 @@ _ENTRIES = (
         evidence_note="Graded some to strong: guidance lists it among the drugs most strongly associated with "
         "cramps, though only a small share of users get them.",
         sources=("AAFP 2012",),
-        seeds=(S001,),
+        web_articles=(ACUPUNCTURE_CLINIC,),
         tip="Cramps can follow a new bone medicine. " + _PRESCRIBER,
         escalation="E2: book a clinician visit if cramps began or got worse after starting it; don't stop it yourself.",
     ),
@@ -382,7 +433,7 @@ _ENTRIES = (
         evidence_note="UK guidance lists it among medicines that can cause cramps, mainly on the strength of "
         "case reports.",
         sources=("NICE CKS",),
-        seeds=(S001,),
+        web_articles=(ACUPUNCTURE_CLINIC,),
         tip="Cramps can follow a new blood pressure medicine. " + _PRESCRIBER,
         escalation="E2: book a clinician visit if cramps began or got worse after starting it; don't stop it yourself.",
     ),
@@ -395,10 +446,10 @@ _ENTRIES = (
         diary_signal="Medication list including over-the-counter niacin, with start and dose-change dates (R06).",
         rules=("R06",),
         evidence="weak",
-        evidence_note="The label mentions muscle aches or cramps at high doses, but muscle damage appears mainly "
-        "in case reports and a 2006 review found no general muscle harm.",
-        sources=("Niacin label", "AJC 2006"),
-        seeds=(S001,),
+        evidence_note="Drug information lists muscle aches or cramps at high doses, but muscle damage appears mainly "
+        "in case reports and a 2007 review found no general muscle harm.",
+        sources=("Drugs.com niacin", "Guyton 2007"),
+        web_articles=(ACUPUNCTURE_CLINIC,),
         tip="Cramps can follow starting niacin. Talk to your prescriber or pharmacist about it; don't stop a "
         "prescribed medicine yourself.",
         escalation="E1: get medical help today for weakness or dark urine, especially if you also take a "
@@ -414,7 +465,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="About 6 in 10 people with cirrhosis report cramps.",
         sources=("AAFP 2012",),
-        seeds=(S001,),
+        web_articles=(ACUPUNCTURE_CLINIC,),
         tip="Your liver team can advise on cramps, so mention them at your next appointment.",
         escalation="E2: book a clinician visit if cramps are frequent or getting worse.",
     ),
@@ -430,7 +481,7 @@ _ENTRIES = (
         evidence_note="UK guidance treats nerve problems, muscle wasting and twitching as signs that cramps may "
         "have another cause worth checking.",
         sources=("NICE CKS",),
-        seeds=(S001,),
+        web_articles=(ACUPUNCTURE_CLINIC,),
         tip="",
         escalation="E1: get medical help today for new or quickly worsening weakness. E2: book a clinician "
         "visit for muscle thinning or twitching outside cramps.",
@@ -445,7 +496,7 @@ _ENTRIES = (
         evidence="weak",
         evidence_note="This appears only as a general listing, with nothing specific about everyday night cramps.",
         sources=(),
-        seeds=(S001,),
+        web_articles=(ACUPUNCTURE_CLINIC,),
         tip="",
         escalation="E1: get medical help today for fever with severe muscle pain or weakness.",
     ),
@@ -460,9 +511,9 @@ _ENTRIES = (
         rules=("R12",),
         evidence="strong",
         evidence_note="A low calcium proven on a blood test clearly causes tingling, cramps and spasms, but "
-        "nothing supports the seed's claim that it explains ordinary cramps in older or post-menopausal people.",
+        "nothing supports the popular claim that it explains ordinary cramps in older or post-menopausal people.",
         sources=("Harrison's", "AAFP 2012"),
-        seeds=(S002,),
+        web_articles=(HEALTH_PORTAL,),
         tip="Calcium-rich foods are good for your bones, but they haven't been shown to stop cramps.",
         escalation="E0: call emergency services for a seizure or a tight, spasming throat. E1: get medical help "
         "today for hand or foot spasms. E2: book a clinician visit for tingling around the mouth or in the "
@@ -472,14 +523,14 @@ _ENTRIES = (
         id="rf_postmenopausal",
         kind="risk_factor",
         title="After the menopause",
-        meaning="The seed's idea that hormone changes after the menopause upset calcium balance and so cause cramps.",
+        meaning="The idea that hormone changes after the menopause upset calcium balance and so cause cramps.",
         diary_signal="Menopause status (context only).",
         rules=(),
         evidence="not-supported",
         evidence_note="No reputable source was found that supports menopause-related calcium change as a cause "
         "of cramps.",
         sources=(),
-        seeds=(S002,),
+        web_articles=(HEALTH_PORTAL,),
         tip="",
         escalation="",
     ),
@@ -496,7 +547,7 @@ _ENTRIES = (
         evidence_note="Pressure on a nerve root is a recognised cause of leg symptoms, and guidance notes a link "
         "between a narrowed lower spinal canal and cramps.",
         sources=("Merck", "AAFP 2012", "MSD Manual"),
-        seeds=(S002, S003),
+        web_articles=(HEALTH_PORTAL, CHIROPRACTIC_CLINIC),
         tip="",
         escalation="E0: call emergency services for numbness between the legs or around the buttocks, or new "
         "bladder or bowel trouble. E2: book a clinician visit for one-sided cramps with back pain, pain running "
@@ -515,7 +566,7 @@ _ENTRIES = (
         evidence_note="Guidance links it with cramps, and it has a recognised pattern: walking pain relieved by "
         "sitting or bending forward rather than by standing still.",
         sources=("AAFP 2012", "MSD Manual"),
-        seeds=(S000,),
+        web_articles=(TCM_CLINIC,),
         tip="",
         escalation="E2: book a clinician visit if leg pain comes on with walking and only eases when you sit or "
         "bend forward.",
@@ -531,10 +582,10 @@ _ENTRIES = (
         rules=("R05",),
         evidence="strong",
         evidence_note="This is a well-described condition that mimics cramps, with pain easing after 1-5 "
-        "minutes' rest; seed 003's claim that it works by disturbing electrolytes is wrong, since the problem is "
-        "reduced blood flow.",
-        sources=("NHS Devon", "HealthLinkBC", "AAFP 2012"),
-        seeds=(S000, S003, S004),
+        "minutes' rest; a clinic article's claim that it works by disturbing electrolytes is wrong, since the "
+        "problem is reduced blood flow.",
+        sources=("NHS Devon", "AAFP 2012"),
+        web_articles=(TCM_CLINIC, CHIROPRACTIC_CLINIC, MIND_BODY_BLOG),
         tip="",
         escalation="E0: call emergency services for a sudden cold, pale, painful leg. E1: get medical help today "
         "for foot pain at rest, pain eased by hanging the leg down, or a foot sore. E2: book a clinician visit "
@@ -552,7 +603,7 @@ _ENTRIES = (
         evidence_note="Surveys find about half of people with type 2 diabetes report cramps and nerve damage is "
         "a listed cause, but the data are observational.",
         sources=("Hu 2022", "Li 2023", "Merck"),
-        seeds=(S002,),
+        web_articles=(HEALTH_PORTAL,),
         tip="Tell your diabetes team about cramps, especially with numbness or tingling; regular foot checks matter.",
         escalation="E2: book a clinician visit for numbness or tingling in the feet or legs.",
     ),
@@ -566,9 +617,9 @@ _ENTRIES = (
         rules=("R12",),
         evidence="some",
         evidence_note="Guidance lists thyroid disease as a cause worth testing for, though it acts mainly on the "
-        "muscles rather than through the nerve damage the seed describes.",
+        "muscles rather than through the nerve damage a clinic article describes.",
         sources=("NICE CKS", "Merck"),
-        seeds=(S003,),
+        web_articles=(CHIROPRACTIC_CLINIC,),
         tip="",
         escalation="E2: book a clinician visit and ask whether a thyroid blood test makes sense if you also "
         "feel tired or cold or are gaining weight.",
@@ -586,7 +637,7 @@ _ENTRIES = (
         "experimental evidence, while real nerve pressure from a disc or a narrow canal is a separate, genuine "
         "cause.",
         sources=("Keating 2005",),
-        seeds=(S003,),
+        web_articles=(CHIROPRACTIC_CLINIC,),
         tip="",
         escalation="E2: book a clinician visit for one-sided cramps with back pain, pain running down the leg, "
         "or numbness.",
@@ -602,7 +653,7 @@ _ENTRIES = (
         evidence="weak",
         evidence_note="This is a theory found in patient leaflets rather than a tested cause.",
         sources=(),
-        seeds=(S001,),
+        web_articles=(ACUPUNCTURE_CLINIC,),
         tip="",
         escalation="",
     ),
@@ -617,7 +668,7 @@ _ENTRIES = (
         evidence_note="Guidance names nerve changes plus muscle fatigue as the most likely explanation for night "
         "cramps, though it isn't proven.",
         sources=("AAFP 2012",),
-        seeds=(S001,),
+        web_articles=(ACUPUNCTURE_CLINIC,),
         tip="",
         escalation="",
     ),
@@ -632,7 +683,7 @@ _ENTRIES = (
         evidence_note="Night calf pain is not the typical picture of poor blood flow, so this explanation lacks "
         "support for ordinary night cramps.",
         sources=("NHS Devon",),
-        seeds=(S001,),
+        web_articles=(ACUPUNCTURE_CLINIC,),
         tip="",
         escalation="",
     ),
@@ -645,10 +696,10 @@ _ENTRIES = (
         diary_signal="Age under 18 at sign-up: R15 blocks analysis and shows guidance for parents.",
         rules=("R15",),
         evidence="contradicted",
-        evidence_note="Contrary to the seed, growing pains are a harmless childhood pain condition that is not "
+        evidence_note="Contrary to a popular claim, growing pains are a harmless childhood pain condition that is not "
         "tied to growth spurts.",
-        sources=("EBM Guidelines", "Arthritis Research UK 2008"),
-        seeds=(S004,),
+        sources=("Goodyear-Smith 2006", "Evans 2008"),
+        web_articles=(MIND_BODY_BLOG,),
         tip="",
         escalation="E1: get medical help today if a child's leg pain comes with fever. E2: book a clinician "
         "visit if the pain is on one side only, causes a limp, happens in the day or morning, or a joint is "
@@ -658,7 +709,7 @@ _ENTRIES = (
         id="mech_psychosomatic_ischemia",
         kind="mechanism",
         title="Mind-driven blood-flow theory (TMS)",
-        meaning="The seed's claim that the mind cuts blood flow to the legs and that this drives most "
+        meaning="The mind-body claim that the mind cuts blood flow to the legs and that this drives most "
         "long-lasting cramps.",
         diary_signal="",
         rules=(),
@@ -666,7 +717,7 @@ _ENTRIES = (
         evidence_note="The tension myositis idea is not accepted by mainstream medicine, night calf pain is not "
         "typical of poor blood flow, and the accepted explanation involves nerves and muscles.",
         sources=("TMS (Wikipedia)", "NHS Devon", "AAFP 2012"),
-        seeds=(S004,),
+        web_articles=(MIND_BODY_BLOG,),
         tip="",
         escalation="",
     ),
@@ -681,7 +732,7 @@ _ENTRIES = (
         evidence_note="This doesn't explain ordinary night cramps; only advanced artery disease gives pain at "
         "rest that eases with the leg hanging down, and that needs urgent review.",
         sources=("NHS Devon",),
-        seeds=(S004,),
+        web_articles=(MIND_BODY_BLOG,),
         tip="",
         escalation="E1: get medical help today for foot pain at rest that eases when you hang the leg over the "
         "side of the bed.",
@@ -697,7 +748,7 @@ _ENTRIES = (
         evidence="weak-traditional",
         evidence_note="This is traditional theory rather than a biomedical idea, and a diary can't test it.",
         sources=(),
-        seeds=(S000,),
+        web_articles=(TCM_CLINIC,),
         tip="",
         escalation="",
     ),
@@ -712,11 +763,11 @@ _ENTRIES = (
         evidence="weak-traditional",
         evidence_note="This is traditional theory; biomedical accounts point to nerve and muscle changes instead.",
         sources=("AAFP 2012",),
-        seeds=(S000,),
+        web_articles=(TCM_CLINIC,),
         tip="",
         escalation="",
     ),
-    # --- 2B. Symptom patterns ------------------------------------------------------------
+    # --- Symptom patterns ----------------------------------------------------------------
     Entry(
         id="pat_nocturnal_rest",
         kind="pattern",
@@ -728,7 +779,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="This is the typical picture of night leg cramps in guidance and in diagnostic criteria.",
         sources=("NICE CKS", "AAFP 2012", "Hallegraeff 2017"),
-        seeds=(S000, S001, S003, S004),
+        web_articles=(TCM_CLINIC, ACUPUNCTURE_CLINIC, CHIROPRACTIC_CLINIC, MIND_BODY_BLOG),
         tip="Cramps that come on at night or at rest are the usual pattern. A short calf stretch before bed is "
         "worth trying.",
         escalation="E2: book a clinician visit if most of your cramp-like pain comes on while walking and eases "
@@ -744,7 +795,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="Guidance and diagnostic criteria describe cramps as lasting up to about 10 minutes.",
         sources=("NICE CKS", "Hallegraeff 2017"),
-        seeds=(S000, S001, S003),
+        web_articles=(TCM_CLINIC, ACUPUNCTURE_CLINIC, CHIROPRACTIC_CLINIC),
         tip="Most cramps pass within a few minutes; stretching the muscle while it cramps helps it let go.",
         escalation="E2: book a clinician visit if cramps often last longer than 10 minutes or pain stays between them.",
     ),
@@ -758,7 +809,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="Lasting soreness after a cramp is one of the published diagnostic features of night cramps.",
         sources=("Hallegraeff 2017", "NICE CKS"),
-        seeds=(S001, S003),
+        web_articles=(ACUPUNCTURE_CLINIC, CHIROPRACTIC_CLINIC),
         tip="Warmth on the sore muscle can ease next-day soreness; if the calf looks swollen or red, get it "
         "checked instead.",
         escalation="E1: get medical help today if the pain becomes constant and the calf swells.",
@@ -772,10 +823,10 @@ _ENTRIES = (
         "thigh cramps, R14 spread to arms or body.",
         rules=("R09", "R14"),
         evidence="strong",
-        evidence_note="Calf and foot cramps are typical while thigh-led night cramps are rare, so the seeds' "
+        evidence_note="Calf and foot cramps are typical while thigh-led night cramps are rare, so web articles' "
         "weight on the thigh is only partly supported.",
         sources=("Hallegraeff 2017",),
-        seeds=(S000, S001, S003),
+        web_articles=(TCM_CLINIC, ACUPUNCTURE_CLINIC, CHIROPRACTIC_CLINIC),
         tip="",
         escalation="E2: book a clinician visit if cramps spread to your arms or body. E3: mention it at your "
         "next routine visit if most cramps are in the thigh.",
@@ -790,7 +841,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="Foot cramps are a common, typical form of night cramp.",
         sources=("AAFP 2012", "Hallegraeff 2017"),
-        seeds=(S002, S004),
+        web_articles=(HEALTH_PORTAL, MIND_BODY_BLOG),
         tip="For a foot or toe cramp, pull your toes back towards your shin to stretch the sole of the foot.",
         escalation="E2: book a clinician visit for foot symptoms that are there all the time, especially with "
         "numbness.",
@@ -806,7 +857,7 @@ _ENTRIES = (
         evidence_note="Many people cramp more on one side, so this means little alone; it matters when it comes "
         "with swelling (a possible clot) or with back pain or numbness (a possible trapped nerve).",
         sources=("NICE CKS",),
-        seeds=(S004,),
+        web_articles=(MIND_BODY_BLOG,),
         tip="",
         escalation="E1: get medical help today if the cramping leg is also swollen, red or warm. E2: book a "
         "clinician visit if one-sided cramps come with back pain, pain running down the leg, or numbness.",
@@ -822,7 +873,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="A hard knot in the muscle is part of the standard definition of a cramp used in trials.",
         sources=("Roguin Maor 2017",),
-        seeds=(S003,),
+        web_articles=(CHIROPRACTIC_CLINIC,),
         tip="",
         escalation="E3: mention it at your next routine visit if you often feel an urge to move your legs that "
         "eases when you move, without a hard knot.",
@@ -838,7 +889,7 @@ _ENTRIES = (
         evidence_note="Guidance treats twitching together with muscle thinning as a pointer to a nerve or muscle "
         "condition that should be checked.",
         sources=("NICE CKS",),
-        seeds=(S003,),
+        web_articles=(CHIROPRACTIC_CLINIC,),
         tip="",
         escalation="E1: get medical help today for new weakness. E2: book a clinician visit for twitching "
         "outside cramps, especially with muscle thinning.",
@@ -853,7 +904,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="Disturbed sleep is a recognised part of the burden of night cramps.",
         sources=("Hallegraeff 2017", "Grandner 2017"),
-        seeds=(S001, S003, S004),
+        web_articles=(ACUPUNCTURE_CLINIC, CHIROPRACTIC_CLINIC, MIND_BODY_BLOG),
         tip="Keep a regular bedtime and do a short calf stretch just before lights-out.",
         escalation="E2: book a clinician visit if cramps still disturb your sleep most nights after 4 weeks of "
         "self-care.",
@@ -868,7 +919,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="UK guidance says most night cramps have no identifiable cause.",
         sources=("NICE CKS",),
-        seeds=(S000, S001),
+        web_articles=(TCM_CLINIC, ACUPUNCTURE_CLINIC),
         tip="Night leg cramps are common and usually harmless, and often no particular cause is found.",
         escalation="",
     ),
@@ -883,7 +934,7 @@ _ENTRIES = (
         evidence_note="Frequent cramps are common on their own (4 in 10 sufferers have three or more a week); "
         "guidance looks for another cause when there are other warning signs.",
         sources=("NICE CKS",),
-        seeds=(S001, S003),
+        web_articles=(ACUPUNCTURE_CLINIC, CHIROPRACTIC_CLINIC),
         tip="",
         escalation="E2: book a clinician visit if cramps are becoming more frequent, or frequent cramps keep "
         "disturbing your sleep.",
@@ -898,11 +949,11 @@ _ENTRIES = (
         evidence="some",
         evidence_note="Sleep-related cramps can also happen when awake, and exercise cramps happen during the day.",
         sources=("Merck",),
-        seeds=(S004,),
+        web_articles=(MIND_BODY_BLOG,),
         tip="",
         escalation="E2: book a clinician visit if daytime cramp-like pain comes on with walking and eases with rest.",
     ),
-    # --- 2C. Red flags and differentials --------------------------------------------------
+    # --- Red flags and conditions that mimic cramps ----------------------------------------
     Entry(
         id="rf_dvt",
         kind="red_flag",
@@ -914,8 +965,8 @@ _ENTRIES = (
         rules=("R13",),
         evidence="strong",
         evidence_note="Guidance lists a clot as an important condition that can look like a cramp.",
-        sources=("NICE CKS", "DVT symptom pages"),
-        seeds=(),
+        sources=("NICE CKS", "NHS DVT"),
+        web_articles=(),
         tip="Don't massage a calf that is swollen, red or warm.",
         escalation="E0: call emergency services if leg swelling comes with sudden breathlessness or chest pain. "
         "E1: get medical help today for one swollen, red or warm calf.",
@@ -933,7 +984,7 @@ _ENTRIES = (
         evidence_note="This walking-and-rest pattern is well described and needs a clinician's assessment "
         "rather than self-care.",
         sources=("NHS Devon", "MSD Manual"),
-        seeds=(S000, S004),
+        web_articles=(TCM_CLINIC, MIND_BODY_BLOG),
         tip="",
         escalation="E0: call emergency services for a sudden cold, pale, painful leg. E1: get medical help today "
         "for foot pain at rest. E2: book a clinician visit for pain that comes on with walking and settles "
@@ -951,7 +1002,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="This is a recognised emergency that needs same-hour hospital assessment.",
         sources=("MSD Manual",),
-        seeds=(S002,),
+        web_articles=(HEALTH_PORTAL,),
         tip="",
         escalation="E0: call emergency services for numbness between the legs or around the buttocks, new "
         "bladder or bowel trouble, or weakness in both legs.",
@@ -967,7 +1018,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="Guidance treats restless legs as a separate condition that is easily confused with cramps.",
         sources=("AAFP 2012", "Tipton 2017"),
-        seeds=(),
+        web_articles=(),
         tip="",
         escalation="E3: mention it at your next routine visit if you often feel an urge to move your legs that "
         "eases when you move.",
@@ -983,12 +1034,12 @@ _ENTRIES = (
         evidence_note="Statin labels and muscle-symptom guidance treat weakness with dark urine as needing "
         "same-day assessment.",
         sources=("EAS 2015", "NLA 2014"),
-        seeds=(S001,),
+        web_articles=(ACUPUNCTURE_CLINIC,),
         tip="",
         escalation="E1: get medical help today for muscle weakness, dark or cola-coloured urine, or fever while "
         "taking a statin.",
     ),
-    # --- 2D. Remedies and tips the seeds mention -----------------------------------------
+    # --- Remedies and self-care ------------------------------------------------------------
     Entry(
         id="rx_acute_stretch",
         kind="remedy",
@@ -999,7 +1050,7 @@ _ENTRIES = (
         evidence="strong",
         evidence_note="Guidance agrees that gently stretching the muscle is the first thing to do during a cramp.",
         sources=("NICE CKS", "Miller 2022"),
-        seeds=(S002,),
+        web_articles=(HEALTH_PORTAL,),
         tip="During a calf cramp, straighten your knee and pull your toes up towards your shin until the cramp "
         "lets go.",
         escalation="",
@@ -1017,7 +1068,7 @@ _ENTRIES = (
         evidence_note="Trials disagree (one found fewer cramps with bedtime stretching, a larger one found no "
         "benefit), staying active has some support, and there is no evidence for core or strength work as such.",
         sources=("Hallegraeff 2012", "Coppin 2005", "BMJ CE", "AAFP FPIN 2017", "Delacour 2020"),
-        seeds=(S003,),
+        web_articles=(CHIROPRACTIC_CLINIC,),
         tip="Try a 3-minute calf and hamstring stretch just before bed for two weeks, and let your diary show "
         "whether it helps you.",
         escalation="",
@@ -1033,7 +1084,7 @@ _ENTRIES = (
         evidence_note="Rubbing the muscle during a cramp is standard self-care advice, but claims that massage "
         "prevents cramps or reduces inflammation are unsupported.",
         sources=("NICE CKS",),
-        seeds=(S003,),
+        web_articles=(CHIROPRACTIC_CLINIC,),
         tip="Rub the knotted muscle while you stretch it. Don't rub a calf that is swollen, red or warm.",
         escalation="E1: get medical help today, and don't massage, if the calf is swollen, red or warm.",
     ),
@@ -1048,7 +1099,7 @@ _ENTRIES = (
         evidence_note="Population data show cramps peak in summer, so warmth is only worth suggesting when your "
         "own diary shows a cold-night pattern.",
         sources=("Garrison 2015",),
-        seeds=(S002,),
+        web_articles=(HEALTH_PORTAL,),
         tip="Warm socks or an extra blanket over your feet are an easy, harmless thing to try, though the "
         "evidence on cold is mixed.",
         escalation="E1: get medical help today if a foot is cold, pale or blue and hurts at rest, especially "
@@ -1058,15 +1109,15 @@ _ENTRIES = (
         id="rx_calcium_foods",
         kind="remedy",
         title="Calcium-rich foods",
-        meaning="Eating more milk, tofu, soy, shrimp and leafy greens, which the seed says prevents cramps and "
-        "boosts immunity.",
+        meaning="Eating more milk, tofu, soy, shrimp and leafy greens, which a health-portal article says prevents "
+        "cramps and boosts immunity.",
         diary_signal="",
         rules=(),
         evidence="weak",
         evidence_note="A major evidence review rates calcium as of unknown effectiveness for cramps, no trial "
         "supports it for ordinary cramps, and the immunity claim is unsupported.",
         sources=("BMJ CE",),
-        seeds=(S002,),
+        web_articles=(HEALTH_PORTAL,),
         tip="Calcium-rich foods belong in a healthy diet, but they haven't been shown to prevent cramps.",
         escalation="",
     ),
@@ -1081,7 +1132,7 @@ _ENTRIES = (
         evidence_note="Good trials and a Cochrane review find magnesium works no better than a dummy pill for "
         "ordinary cramps in older adults, and the evidence in pregnancy is inconsistent and of low quality.",
         sources=("Cochrane 2020", "Roguin Maor 2017", "AAFP FPIN 2023", "Luo 2020"),
-        seeds=(S000, S003),
+        web_articles=(TCM_CLINIC, CHIROPRACTIC_CLINIC),
         tip="Supplements haven't been shown to prevent ordinary cramps; if you take one anyway, check with a "
         "pharmacist first, especially if you have kidney disease or take other medicines.",
         escalation="",
@@ -1090,15 +1141,15 @@ _ENTRIES = (
         id="rx_acupuncture",
         kind="remedy",
         title="Acupuncture",
-        meaning="Fine needles placed in the skin, which the seeds say relax muscles, release natural painkillers "
+        meaning="Fine needles placed in the skin, which clinic articles say relax muscles, release natural painkillers "
         "and improve circulation.",
         diary_signal="Sessions logged; R06b shows a before/after view as data only.",
         rules=("R06b",),
         evidence="weak",
         evidence_note="Only small trials in people with cirrhosis or on dialysis exist, none in ordinary night "
         "cramps, and the natural-painkiller explanation is unsupported.",
-        sources=("Acupuncture trials", "Kwon 2017"),
-        seeds=(S000, S001),
+        sources=("Lee 2018", "Mohamadi Jahromi 2024", "Kwon 2017"),
+        web_articles=(TCM_CLINIC, ACUPUNCTURE_CLINIC),
         tip="",
         escalation="",
     ),
@@ -1113,7 +1164,7 @@ _ENTRIES = (
         evidence="weak-traditional",
         evidence_note="No trials for cramps were found, and it carries a risk of burns.",
         sources=(),
-        seeds=(S000,),
+        web_articles=(TCM_CLINIC,),
         tip="",
         escalation="",
     ),
@@ -1127,7 +1178,7 @@ _ENTRIES = (
         evidence="weak-traditional",
         evidence_note="Only case reports exist, with no trials in cramps.",
         sources=("Kwon 2017",),
-        seeds=(S000,),
+        web_articles=(TCM_CLINIC,),
         tip="Tell your doctor or pharmacist about any herbs you take, as some can interact with medicines.",
         escalation="",
     ),
@@ -1135,30 +1186,30 @@ _ENTRIES = (
         id="rx_tcm_patent_medicines_back",
         kind="remedy",
         title="Branded Chinese medicines for back-related cramps",
-        meaning="Ready-made Chinese medicines that one seed suggests, under a doctor's guidance, for cramps "
-        "linked to a slipped disc; the app never names them.",
+        meaning="Ready-made Chinese medicines that one health-portal article suggests, under a doctor's guidance, "
+        "for cramps linked to a slipped disc; the app never names them.",
         diary_signal="",
         rules=(),
         evidence="weak-traditional",
         evidence_note="No evidence for them was found.",
         sources=(),
-        seeds=(S002,),
+        web_articles=(HEALTH_PORTAL,),
         tip="",
         escalation="",
     ),
     Entry(
         id="rx_glucose_control_drugs",
         kind="remedy",
-        title="Diabetes medicines named in a seed",
-        meaning="One seed names specific blood-sugar medicines for controlling diabetes and slowing nerve "
-        "damage; the app never names them.",
+        title="Diabetes medicines named in a web article",
+        meaning="One health-portal article names specific blood-sugar medicines for controlling diabetes and "
+        "slowing nerve damage; the app never names them.",
         diary_signal="",
         rules=(),
         evidence="not-supported",
         evidence_note="Blood-sugar treatment is for the diabetes team to decide; these medicines are not cramp "
         "remedies.",
         sources=(),
-        seeds=(S002,),
+        web_articles=(HEALTH_PORTAL,),
         tip="",
         escalation="E2: book a clinician visit for numbness or tingling in the feet or legs.",
     ),
@@ -1172,7 +1223,7 @@ _ENTRIES = (
         evidence="not-supported",
         evidence_note="No cramp trials were found, and the misalignment idea behind it lacks evidence.",
         sources=("Keating 2005",),
-        seeds=(S003,),
+        web_articles=(CHIROPRACTIC_CLINIC,),
         tip="",
         escalation="",
     ),
@@ -1186,7 +1237,7 @@ _ENTRIES = (
         evidence="weak",
         evidence_note="Diet advice is reasonable in general, but nothing shows it prevents ordinary cramps.",
         sources=(),
-        seeds=(S003,),
+        web_articles=(CHIROPRACTIC_CLINIC,),
         tip="",
         escalation="",
     ),
@@ -1199,10 +1250,10 @@ _ENTRIES = (
         diary_signal="",
         rules=(),
         evidence="not-supported",
-        evidence_note="The study the seed cites was in people on peritoneal dialysis and not about cramps, so it "
-        "says nothing about them.",
+        evidence_note="The study the clinic's article cites was in people on peritoneal dialysis and not about "
+        "cramps, so it says nothing about them.",
         sources=(),
-        seeds=(S003,),
+        web_articles=(CHIROPRACTIC_CLINIC,),
         tip="",
         escalation="",
     ),
@@ -1218,7 +1269,7 @@ _ENTRIES = (
         evidence_note="It rests on the tension myositis idea, which mainstream medicine does not accept, and its "
         "real risk is missing a treatable cause such as a clot, narrowed arteries or nerve damage.",
         sources=("TMS (Wikipedia)",),
-        seeds=(S004,),
+        web_articles=(MIND_BODY_BLOG,),
         tip="",
         escalation="",
     ),
@@ -1227,18 +1278,18 @@ _ENTRIES = (
         kind="remedy",
         title="Getting medical advice",
         meaning="See a clinician when cramps are frequent, long-lasting or getting worse, or come with other symptoms.",
-        diary_signal="The escalation rules (triggers.md 4.4) choose the level.",
+        diary_signal="The escalation level (E0-E3) that the other entries and rules reach decides how soon.",
         rules=(),
         evidence="strong",
         evidence_note="Guidance supports looking for another cause when cramps are frequent, unusual or come "
         "with warning signs.",
         sources=("NICE CKS",),
-        seeds=(S001, S002, S003),
+        web_articles=(ACUPUNCTURE_CLINIC, HEALTH_PORTAL, CHIROPRACTIC_CLINIC),
         tip="",
         escalation="E2: book a clinician visit for frequent, long or worsening cramps; the rules raise this to "
         "E1 or E0 when warning signs are logged.",
     ),
-    # --- 2E. Guardrails ------------------------------------------------------------------
+    # --- Guardrails ----------------------------------------------------------------------
     Entry(
         id="rx_quinine",
         kind="guardrail",
@@ -1251,8 +1302,8 @@ _ENTRIES = (
         evidence_note="Regulators warn that rare but serious, sometimes fatal blood reactions outweigh its "
         "modest benefit for night cramps, and UK guidance allows it only in narrow cases under a doctor and "
         "never in pregnancy.",
-        sources=("FDA", "AAFP 2012", "MHRA/NI formulary", "AAFP FPIN 2017", "Luo 2020"),
-        seeds=(),
+        sources=("FDA", "AAFP 2012", "MHRA 2010", "AAFP FPIN 2017", "Luo 2020"),
+        web_articles=(),
         tip="",  # The warning names quinine, so it is a guardrail message, not a tip.
         escalation="E1: get medical help today for easy bruising, nosebleeds, blood in urine or stool, or purple "
         "or red spots on the skin while taking quinine.",
@@ -1269,7 +1320,7 @@ _ENTRIES = (
         evidence_note="A prescription-sequence study found the clearest link for long-acting inhalers, and the "
         "others appear on a guidance list of drugs most strongly associated with cramps.",
         sources=("Garrison 2012", "AAFP 2012"),
-        seeds=(),
+        web_articles=(),
         tip="Cramps can follow a new medicine. " + _PRESCRIBER,
         escalation="E2: book a clinician visit if cramps began or got worse after starting or increasing one of "
         "these; don't stop it yourself.",
@@ -1509,7 +1560,7 @@ GUARDRAIL_MESSAGES: dict[str, str] = {
 }
 
 # Words and phrases that no TIP may contain (substring match on the lower-cased tip).
-# They cover triggers.md 4.4: no quinine or tonic water, no named supplements, Chinese
+# The wording rules for tips: no quinine or tonic water, no named supplements, Chinese
 # patent medicines or prescription drugs, no unproven therapies, no psychosomatic framing,
 # no claims of cause and no advice to stop a medicine. They apply to tips only: the quinine
 # guardrail (GUARDRAIL_MESSAGES), escalation texts and evidence notes must name quinine,
@@ -1525,11 +1576,11 @@ FORBIDDEN_WORDS: tuple[str, ...] = (
     "calcium tablet",
     "potassium supplement",
     "vitamin",
-    # Chinese patent medicines named in seed 002
+    # Chinese patent medicines named in a health-portal article
     "gentongping",
     "yaotongning",
     "duhuo jisheng",
-    # diabetes drugs named in seed 002
+    # diabetes drugs named in the same article
     "acarbose",
     "glimepiride",
     "gliquidone",
@@ -1538,7 +1589,7 @@ FORBIDDEN_WORDS: tuple[str, ...] = (
     "verapamil",
     "gabapentin",
     "orphenadrine",
-    # unproven therapies promoted by the seeds
+    # unproven therapies that clinics' web articles promote
     "acupuncture",
     "moxibustion",
     "chiropractic",
@@ -1568,24 +1619,17 @@ def entry(entry_id: str) -> Entry:
     except KeyError:
         raise KeyError(
             f"Unknown catalogue id {entry_id!r}: expected one of the tr_, rf_, med_, mech_, tcm_, pat_, sx_ or rx_ "
-            "ids of triggers.md sections 2A-2E"
+            "ids in CATALOGUE"
         ) from None
-
-
-def seed_number(seed_file: str) -> str:
-    """The short number of a seed file: "000_1e05415d66042170.txt" -> "000"."""
-    return seed_file.split("_", 1)[0]
 
 
 def cite(entry_id: str) -> str:
     """A short source line for the end of a message: the guidance behind it ("Based on: AAFP 2012;
-    Miller 2022", full references in SOURCES), never the background articles it was drawn from."""
+    Miller 2022", full references in SOURCES), or that only web articles make the claim."""
     item = entry(entry_id)
     if item.sources:
         return "Based on: " + "; ".join(item.sources)
-    if item.seeds:
-        return "Based on: web articles only; no supporting guidance found"
-    return "Based on: the CrampTrack trigger catalogue"
+    return "Based on: web articles only; no supporting guidance found"
 
 
 def escalation_levels(entry_id: str) -> tuple[str, ...]:

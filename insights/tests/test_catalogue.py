@@ -43,7 +43,7 @@ def test_entry_is_well_formed(entry_id):
     assert item.kind in KINDS, f"{entry_id}: bad kind {item.kind!r}"
     assert item.evidence in EVIDENCE_GRADES, f"{entry_id}: bad evidence grade {item.evidence!r}"
     assert item.title.strip() and item.meaning.strip() and item.evidence_note.strip(), entry_id
-    for name in ("rules", "sources", "seeds"):
+    for name in ("rules", "sources", "web_articles"):
         value = getattr(item, name)
         assert isinstance(value, tuple) and all(isinstance(part, str) for part in value), f"{entry_id}.{name}"
     for rule_id in item.rules:
@@ -77,26 +77,33 @@ def test_entry_lookup():
         entry("tr_nope")
 
 
-def test_every_seed_reference_is_one_of_the_background_articles():
+def test_every_claim_rests_on_guidance_or_is_marked_as_web_articles_only():
     for entry_id, item in CATALOGUE.items():
-        for seed in item.seeds:
-            assert seed in catalogue.SEED_FILES, f"{entry_id}: unknown background article {seed!r}"
+        assert item.sources or item.web_articles, f"{entry_id}: no sources and no web articles behind it"
+        for kind in item.web_articles:
+            assert kind in catalogue.WEB_ARTICLE_KINDS, f"{entry_id}: unknown kind of web article {kind!r}"
 
 
-def test_every_source_code_has_a_full_reference():
+def test_every_source_code_has_a_full_reference_and_is_cited():
     for code, reference in SOURCES.items():
-        assert len(reference) > len(code) + 10 and reference.rstrip().endswith((".", ")")), f"{code}: {reference!r}"
+        assert len(reference) > len(code) + 20, f"{code}: {reference!r}"
+        # Dated (a year) or findable (an address), so that a reader can look it up.
+        assert re.search(r"\b(19|20)\d\d\b|https?://", reference), f"{code}: no year or address in {reference!r}"
+        for doi in re.findall(r"doi:(\S+)", reference):
+            assert re.fullmatch(r"10\.\d{4,9}/\S+[^.,;]", doi), f"{code}: malformed DOI {doi!r}"
     used = {code for item in CATALOGUE.values() for code in item.sources}
-    assert used <= SOURCES.keys()
+    assert used == SOURCES.keys(), f"cited but missing: {used - SOURCES.keys()}; never cited: {SOURCES.keys() - used}"
 
 
-def test_cite_names_guidance_never_the_background_articles():
+def test_cite_names_guidance_and_says_when_there_is_none():
     for entry_id, item in CATALOGUE.items():
         line = cite(entry_id)
         assert line.startswith("Based on: "), entry_id
-        assert "seed" not in line and ".txt" not in line, f"{entry_id}: {line!r}"
+        assert not any(kind in line for kind in catalogue.WEB_ARTICLE_KINDS), f"{entry_id}: {line!r}"
         if item.sources:
             assert all(code in line for code in item.sources), f"{entry_id}: {line!r}"
+        else:
+            assert "web articles only" in line, f"{entry_id}: {line!r}"
     assert cite("tr_overuse_exertion") == "Based on: Miller 2022; Schwellnus 2009; Delacour 2020"
     assert cite("tr_dampness") == "Based on: web articles only; no supporting guidance found"
     with pytest.raises(KeyError):
@@ -137,7 +144,7 @@ def test_escalation_levels():
     assert "emergency" in ESCALATION_LEVELS["E0"][1].lower()
 
 
-# --- tips and wording rules (triggers.md 4.4) ---------------------------------------------
+# --- tips and wording rules -----------------------------------------------------------------
 
 
 def test_forbidden_words_are_lowercase():
@@ -224,7 +231,7 @@ def test_weak_claims_promote_nothing():
         assert CATALOGUE[entry_id].tip == "", f"{entry_id} must not have a tip"
 
 
-def test_contradicted_seed_claims_are_graded_honestly():
+def test_contradicted_popular_claims_are_graded_honestly():
     for entry_id in (
         "tr_dietary_mineral_low",
         "rx_mg_ca_supplements",
