@@ -1,4 +1,4 @@
-"""Analysis budget (design.md section 6): one-year diaries through insights.refresh.analyse_and_store.
+"""Analysis budget: one-year diaries through insights.refresh.analyse_and_store.
 
     make bench-analysis                        # N = 10,000 diaries, about 15 minutes on 2 cores
     make bench-analysis BENCH_ARGS=--quick     # N = 1,000, about a minute (or --diaries N)
@@ -324,7 +324,7 @@ def main() -> None:
         "wall_linearity": (two["wall_s"] / n) / (two_small["wall_s"] / small),
         "load_average": os.getloadavg()[2],
     }
-    print(f"\nAnalysis budget (design.md section 6): {n:,} one-year diaries, {os.cpu_count()} cores")
+    print(f"\nAnalysis budget: {n:,} one-year diaries, {os.cpu_count()} cores")
     for label, figure, budget in [
         (
             "CPU/diary, PostgreSQL: app + db",

@@ -1,4 +1,4 @@
-"""The API budget (design.md section 6) under a realistic mix, on PostgreSQL, against gunicorn as production runs it.
+"""The API budget under a realistic mix, on PostgreSQL, against gunicorn as production runs it.
 
     .venv/bin/python bench/api_mix.py [--rate 50] [--seconds 60]     (make bench-api)
 

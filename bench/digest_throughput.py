@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/digest_throughput.py [--people 2000]
 
-Budget (design.md section 6): >= 100 emails a second per worker process, 0 duplicates.
+Budget: >= 100 emails a second per worker process, 0 duplicates.
 
 A fresh database (BENCH_DIGEST_DATABASE_URL, default PostgreSQL cramptrack_bench_digest,
 dropped and recreated; a sqlite:/// URL works too) gets N people due now, each with five

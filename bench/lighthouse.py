@@ -19,7 +19,7 @@ logged-in patient who has four months of diary, then:
    proxy would). The service worker's precache of the other pages, fetched after
    the page is interactive, is reported separately.
 
-Budgets (design.md section 6): log page <= 100 KB compressed; Lighthouse mobile
+Budgets: log page <= 100 KB compressed; Lighthouse mobile
 performance, accessibility and best practices >= 95. Results go to bench/results/.
 """
 

@@ -15,7 +15,7 @@ Phases, each with its own pass/fail (see bench/RELIABILITY.md):
   capacity  closed-loop locust run: the requests/s this machine serves
   soak      locust at 70% of capacity: 0 errors, p99 over time, RSS over time, rows = acknowledged
   redis     Redis stopped/started in turns during a closed-loop run: throughput with it down
-            vs up (design.md section 6: >= 80%); then nothing lost and the analysis caught up
+            vs up (the budget: >= 80%); then nothing lost and the analysis caught up
   faults    under load: Redis stopped, restarted empty and hung; PostgreSQL restarted;
             a worker killed with SIGKILL during a digest run. Each with a conservation check.
 Exit status 0 only if every phase passes. Figures: bench/results/reliability-<time>.json.

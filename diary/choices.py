@@ -1,4 +1,4 @@
-"""The coded vocabularies of the diary (triggers.md section 4.1)."""
+"""The coded vocabularies of the diary: muscles, sides, contexts, relief, drug classes and the rest."""
 
 from django.db import models
 
@@ -51,7 +51,7 @@ class Sex(models.TextChoices):
 
 
 class DrugClass(models.TextChoices):
-    # Medicines the seeds and guidance associate with cramps (R06).
+    # Medicines that guidance associates with cramps (R06; insights.catalogue has the references).
     THIAZIDE_DIURETIC = "thiazide_diuretic", "Thiazide or thiazide-like diuretic"
     POTASSIUM_SPARING_DIURETIC = "potassium_sparing_diuretic", "Potassium-sparing diuretic"
     LOOP_DIURETIC = "loop_diuretic", "Loop diuretic"

@@ -139,7 +139,7 @@ def plan_diary(end_night: date, nights: int = NIGHTS, seed: int = SEED) -> Diary
 
 
 def is_hard_day(exercise_minutes: int | None, harder_than_usual: bool | None) -> bool:
-    """The planted exposure: R02's ">= 60 min or harder than usual" (triggers.md 4.3).
+    """The planted exposure: a hard day as rule R02 defines it, ">= 60 min or harder than usual".
 
     R02's third arm, >= 1.5x the personal median, adds nothing here because
     ordinary days are capped at 40 minutes (see _plan_evening).

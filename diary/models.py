@@ -29,8 +29,8 @@ def zero_to_ten():
     return [MinValueValidator(0), MaxValueValidator(10)]
 
 
-# The conditions on a profile (triggers.md 2A, 4.3), in the order the API, the analysis panel and
-# the clinician's dashboard use.
+# The conditions on a profile (risk factors in insights.catalogue; some switch rules off), in the
+# order the API, the analysis panel and the clinician's dashboard use.
 CONDITION_FIELDS = (
     "has_diabetes",
     "has_thyroid_disease",
@@ -55,7 +55,7 @@ class Profile(models.Model):
     due_date = models.DateField(null=True, blank=True)
     postmenopausal = models.BooleanField(default=False)
 
-    # Conditions that change what the analysis may suggest (triggers.md 2A, 4.3).
+    # Conditions that change what the analysis may suggest (the catalogue's risk factors).
     has_diabetes = models.BooleanField(default=False)
     has_thyroid_disease = models.BooleanField(default=False)
     has_pad = models.BooleanField("peripheral arterial disease", default=False)
@@ -160,7 +160,7 @@ class DiaryRow(models.Model):
         return self.user_id
 
 
-# The checklist shown with every cramp (triggers.md 4.1): the flags the analysis, the clinician
+# The checklist shown with every cramp: the flags the analysis, the clinician
 # view and the exports all read. urge_to_move and spread_beyond_legs are features, not red flags.
 CHECKLIST_FIELDS = (
     "numbness_tingling",
@@ -211,7 +211,7 @@ class Episode(DiaryRow):
         validators=[MinValueValidator(0), MaxValueValidator(72)],
     )
 
-    # The red-flag checklist (triggers.md 4.1); each box is a report, unticked is "not reported".
+    # The red-flag checklist; each box is a report, unticked is "not reported".
     numbness_tingling = models.BooleanField("numbness or tingling in the leg or foot", default=False)
     tingling_mouth_fingers = models.BooleanField("tingling around the mouth or in the fingers", default=False)
     weakness = models.BooleanField(default=False)

@@ -1,16 +1,17 @@
 """Pattern analysis of one diary: pure functions from a Panel to Findings.
 
-The rules, thresholds and wording follow triggers.md sections 4.2 to 4.4.
+The rules are those of insights.catalogue.RULES, with the thresholds and
+wording of insights.rules and insights.findings.
 Hard-stop rules (red flags) fire on the first report; exposure rules must pass
 the statistical gate in insights.stats; every message shows its counts,
 calls a first detection a "possible pattern", never claims a cause, and
 names the guidance behind it. While an E0-E2 escalation is active no
 lifestyle tip is given.
 
-Deliberate departures from triggers.md, each to avoid a false alarm:
+Two deliberate choices, each to avoid a false alarm:
 - R04 (fluids) is not run for people on a diuretic, with heart, kidney or
-  liver disease, or on a fluid restriction, as specified, but this does not
-  raise an E2 by itself: having a condition is not a new finding, and an E2
+  liver disease, or on a fluid restriction, and this does not raise an E2
+  by itself: having a condition is not a new finding, and an E2
   would silence every other tip for everyone on a diuretic. The finding says
   to ask their clinician about fluids instead.
 - A red flag stays active, with its report dates, until the person says they
@@ -94,7 +95,7 @@ def _urgency(finding: Finding):
 
 
 def _apply_precedence(findings: list[Finding], *, pregnant: bool) -> None:
-    """triggers.md 4.4: an active E0-E2 escalation suppresses lifestyle tips."""
+    """An active E0-E2 escalation suppresses lifestyle tips: urgent advice comes alone."""
     urgent = any(f.escalation in ("E0", "E1", "E2") for f in findings)
     for finding in findings:
         if urgent and finding.status != ESCALATION:

@@ -16,7 +16,8 @@ keep the error rate over *all* looks and rules within a budget fixed in advance:
   verdict stands.
 
 Cramps cluster, so counts are first deflated by the dispersion factor
-phi = max(1, Pearson chi-square / df) (quasi-Poisson), as triggers.md 4.2 asks.
+phi = max(1, Pearson chi-square / df) (quasi-Poisson), so that clustered nights
+do not pass for independent evidence.
 """
 
 import math

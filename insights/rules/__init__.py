@@ -1,1 +1,2 @@
-"""The detection rules of triggers.md 4.3, grouped by kind; insights.analysis runs them."""
+"""The detection rules R01-R17 (described in insights.catalogue.RULES), grouped by kind;
+insights.analysis runs them."""
