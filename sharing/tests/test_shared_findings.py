@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from conftest import make_user
 from diary.localtime import local_today
 from diary.models import Episode
-from insights import store
+from insights import refresh
 from insights.models import Finding
 
 from .conftest import make_grant, seed_diary, signed_in
@@ -32,7 +32,7 @@ def patient(db):
         dark_urine=True,
         weakness=True,
     )
-    store.analyse_and_store([person.pk])
+    refresh.analyse_and_store([person.pk])
     messages = " ".join(Finding.objects.filter(user=person).values_list("message", flat=True))
     assert "Atorvastatin" in messages, "the patient's own findings name the medicine"
     return person
