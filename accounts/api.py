@@ -14,6 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.allauth_compat import rate_limit_windows
 from cramptrack.ratelimit import allauth_retry_after, too_many
 
 
@@ -60,13 +61,24 @@ class TokenView(APIView):
             wrong = Response({"detail": "Email or password is wrong."}, status=status.HTTP_401_UNAUTHORIZED)
             wrong["WWW-Authenticate"] = 'Token realm="api"'
             return wrong
-        # With two-factor on, a password alone must not open a door the login page keeps shut.
+        # With two-factor on, a password alone must not open a door the login page keeps shut,
+        # and codes are not guessed here faster than there: allauth's code form counts each try
+        # in the person's "login_failed" bucket (5 per 5 minutes) and empties it on success.
         totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
         code = str(request.data.get("code", "")) if isinstance(request.data, dict) else ""
-        if totp is not None and not totp.wrap().validate_code(code):
-            raise ValidationError({"code": ["Two-factor authentication is on: send the app's 6-digit code."]})
+        if totp is not None:
+            bucket = f"mfa-auth-user-{user.pk}"  # allauth's own key, so page and API share one count
+            if not ratelimit.consume(request, action="login_failed", key=bucket):
+                return too_many(request, code_retry_after(), "Too many two-factor codes; please wait and retry.")
+            if not totp.wrap().validate_code(code):
+                raise ValidationError({"code": ["Two-factor authentication is on: send the app's 6-digit code."]})
+            ratelimit.clear(request, action="login_failed", key=bucket)
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_201_CREATED)
+
+
+def code_retry_after() -> int:
+    return int(max(rate_limit_windows("login_failed"), default=300))
 
 
 @extend_schema(request=None, responses={204: None})

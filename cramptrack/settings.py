@@ -338,6 +338,10 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 90  # a phone stays logged in for a season
+# Clinicians (sharing.mfa): the session ends after this many hours without use, and the second
+# factor is asked again this many hours after it was last given.
+CLINICIAN_SESSION_HOURS = env.int("CLINICIAN_SESSION_HOURS", default=8)
+CLINICIAN_REAUTH_HOURS = env.int("CLINICIAN_REAUTH_HOURS", default=12)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -5,13 +5,16 @@ session that completed the TOTP step (allauth records each authentication step
 in the session). Patients may enable TOTP too, from allauth's account pages.
 """
 
+import time
 from functools import wraps
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest
@@ -29,9 +32,23 @@ def has_totp(user) -> bool:
 
 
 def completed_mfa(request: HttpRequest) -> bool:
-    """Did this session pass a second factor (at login, re-authentication or TOTP set-up)?
+    """Did this session pass a second factor (at login, re-authentication or TOTP set-up) within
+    the last CLINICIAN_REAUTH_HOURS? Older, the clinician types a code again (allauth's
+    re-authentication page), as on a shared practice computer left signed in.
     Takes Django's request or DRF's, which passes `session` through to Django's."""
-    return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
+    since = time.time() - settings.CLINICIAN_REAUTH_HOURS * 3600
+    return any(
+        record.get("method") == "mfa" and record.get("at", 0) >= since
+        for record in get_authentication_records(request, request.user)
+    )
+
+
+@receiver(user_logged_in)
+def shorten_clinician_sessions(sender, request, user, **kwargs):
+    # A phone stays signed in for a season (SESSION_COOKIE_AGE); a clinician's session, which
+    # opens other people's diaries, ends after CLINICIAN_SESSION_HOURS without use.
+    if getattr(user, "is_clinician", False) and request is not None and hasattr(request, "session"):
+        request.session.set_expiry(settings.CLINICIAN_SESSION_HOURS * 3600)
 
 
 def is_clinician(user) -> bool:

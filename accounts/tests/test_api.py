@@ -2,9 +2,12 @@
 
 from datetime import UTC, date, datetime
 
+import pyotp
 import pytest
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from accounts.allauth_compat import activate_totp
 from accounts.models import User
 from diary.models import CheckIn, Episode, MedicationCourse, Profile
 
@@ -48,3 +51,42 @@ def test_a_wrong_password_gets_no_token(alice):
     )
     assert response.status_code == 401
     assert "token" not in response.data
+
+
+def test_two_factor_codes_cannot_be_guessed_at_the_token_endpoint(alice):
+    """The right password with wrong codes: allauth's own limit (5 per 5 minutes), then a 429 with
+    Retry-After, and then not even the right code gets a token until the window passes."""
+    secret = pyotp.random_base32()
+    activate_totp(alice, secret)
+    client = APIClient()
+
+    def ask(code: str):
+        return client.post(
+            "/api/v1/auth/token/",
+            {"email": "alice@example.org", "password": "correct horse battery", "code": code},
+            format="json",
+        )
+
+    right = pyotp.TOTP(secret).now()
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    assert [ask(wrong).status_code for _ in range(5)] == [400] * 5
+    refused = ask(wrong)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 60
+    assert ask(right).status_code == 429
+    assert not AuthToken.objects.filter(user=alice).exists()
+
+
+def test_a_right_code_resets_the_count(alice):
+    secret = pyotp.random_base32()
+    activate_totp(alice, secret)
+    client = APIClient()
+    body = {"email": "alice@example.org", "password": "correct horse battery"}
+    wrong = f"{(int(pyotp.TOTP(secret).now()) + 1) % 1_000_000:06d}"
+
+    def ask(code: str) -> int:
+        return client.post("/api/v1/auth/token/", {**body, "code": code}, format="json").status_code
+
+    assert [ask(wrong) for _ in range(3)] == [400] * 3
+    assert ask(pyotp.TOTP(secret).now()) == 201
+    assert [ask(wrong) for _ in range(4)] == [400] * 4  # 3 + 4 would be past the limit without the reset

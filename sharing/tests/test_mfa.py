@@ -57,6 +57,27 @@ def test_the_real_login_asks_for_the_code_and_then_opens_the_diary(grant):
     assert AccessLog.objects.filter(what="patient_page").count() == 1
 
 
+def test_a_clinicians_session_lasts_hours_and_a_patients_a_season(grant, alice, settings):
+    clinician = Client()
+    clinician.post(reverse("account_login"), {"login": grant.clinician.email, "password": PASSWORD})
+    clinician.post(reverse("mfa_authenticate"), {"code": totp_code(grant.clinician.totp_secret)})
+    assert clinician.get(reverse("clinician-patient", args=[grant.uuid])).status_code == 200
+    assert clinician.session.get_expiry_age() == settings.CLINICIAN_SESSION_HOURS * 3600 <= 12 * 3600
+    patient = Client()
+    patient.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD})
+    assert patient.session.get_expiry_age() == settings.SESSION_COOKIE_AGE >= 30 * 24 * 3600
+
+
+def test_an_old_second_factor_is_asked_for_again(grant, settings):
+    client = signed_in(grant.clinician)
+    page = reverse("clinician-patient", args=[grant.uuid])
+    assert client.get(page).status_code == 200
+    settings.CLINICIAN_REAUTH_HOURS = 0  # as if the hours since the code was typed had passed
+    response = client.get(page)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("mfa_reauthenticate"))
+    assert client.get(reverse("clinician-api-patients")).status_code == 403
+
+
 # Real commits: allauth announces the new authenticator on commit, inside the request.
 @pytest.mark.django_db(transaction=True)
 def test_setting_up_totp_counts_as_the_second_factor_for_this_session(diary):
