@@ -265,6 +265,10 @@ R17 = ExposureRule(
 )
 
 
+# Every exposure rule: their alphas share out stats.ALPHA_PATTERNS (a test checks the sum).
+ALL_RULES = (R02, R02S, R03, R04, R04S, R10, R16, R17)
+
+
 def exposure_rules(d) -> list[ExposureRule]:
     """The exposure rules that apply to a diary (a Panel or DiaryStats), in the order they are reported."""
     rules = [R02, R02S, R03, R04S, R10, R16]
