@@ -1,4 +1,5 @@
-"""Email links that work without logging in: one-click unsubscribe and digest preferences."""
+"""Pages reached from links in emails, without logging in: one-click unsubscribe and digest preferences
+(templates/email_links/; templates/emails/ holds only the emails themselves)."""
 
 from django import forms
 from django.http import HttpResponse
@@ -26,7 +27,7 @@ def _profile(token: str) -> Profile | None:
 
 
 def _bad_link(request) -> HttpResponse:
-    return render(request, "emails/bad_link.html", status=400)
+    return render(request, "email_links/bad_link.html", status=400)
 
 
 # Mail clients send RFC 8058 one-click POSTs without a CSRF token; the signed token is the credential.
@@ -38,9 +39,9 @@ def unsubscribe(request, token):
     if request.method == "POST":
         profile.digest_enabled = False
         profile.save(update_fields=["digest_enabled", "updated_at"])
-        return render(request, "emails/unsubscribed.html", {"token": token})
+        return render(request, "email_links/unsubscribed.html", {"token": token})
     # GET only shows a confirmation: link scanners and prefetchers must not unsubscribe anyone.
-    return render(request, "emails/unsubscribe.html", {"token": token, "email": profile.user.email})
+    return render(request, "email_links/unsubscribe.html", {"token": token, "email": profile.user.email})
 
 
 class DigestPreferencesForm(forms.ModelForm):
@@ -64,4 +65,4 @@ def preferences(request, token):
         profile.schedule_digest()
         profile.save()
         saved = True
-    return render(request, "emails/preferences.html", {"form": form, "saved": saved, "zone": profile.timezone})
+    return render(request, "email_links/preferences.html", {"form": form, "saved": saved, "zone": profile.timezone})
