@@ -1,14 +1,18 @@
-"""Pages reached from links in emails, without logging in: one-click unsubscribe and digest preferences
-(templates/email_links/; templates/emails/ holds only the emails themselves)."""
+"""Pages reached from links in emails, without logging in: one-click unsubscribe, digest preferences and
+"I've seen someone about this" for a red flag (templates/email_links/; templates/emails/ holds only emails).
+The signed token in the link is the credential; a GET only shows a page, a POST changes something."""
 
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from diary.models import Profile
 
-from .emails import user_id_from_token
+from .emails import red_flag_from_token, user_id_from_token
+from .models import RedFlagAcknowledgement
+from .red_flags import LABELS, acknowledge, reported_now
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -62,7 +66,30 @@ def preferences(request, token):
     saved = False
     if request.method == "POST" and form.is_valid():
         profile = form.save(commit=False)
+        if profile.digest_enabled:
+            profile.resume_digest()
         profile.schedule_digest()
         profile.save()
         saved = True
     return render(request, "email_links/preferences.html", {"form": form, "saved": saved, "zone": profile.timezone})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def red_flag_seen(request, token):
+    """The weekly email's "I've seen someone about this": a confirmation page, and a POST that records the
+    same acknowledgement as the insights page's button."""
+    found = red_flag_from_token(token)
+    if found is None or not Profile.objects.filter(user_id=found[0]).exists():
+        return _bad_link(request)
+    user_id, flag = found
+    context = {"token": token, "label": LABELS[flag]}
+    if request.method == "POST":
+        acknowledgement, _ = acknowledge(user_id, flag)
+        if acknowledgement is None:
+            return _bad_link(request)
+        return render(request, "email_links/red_flag_seen_done.html", {**context, "acknowledgement": acknowledgement})
+    reported = reported_now(user_id, flag)
+    earlier = None if reported else RedFlagAcknowledgement.objects.filter(user_id=user_id, flag=flag).first()
+    if reported is None and earlier is None:
+        return _bad_link(request)
+    return render(request, "email_links/red_flag_seen.html", {**context, "reported": reported, "earlier": earlier})
