@@ -134,12 +134,13 @@ def _create_due(now) -> int:
 
 
 def _week_due(profile: Profile, now) -> date:
-    """The week a due email covers: the week before its due time, or, for someone held back longer than a
-    week (paused, unverified, bounced, opted out), the week before their latest due time."""
-    due_at = profile.digest_next_at
-    if due_at < now - timedelta(days=7):
-        due_at = next_weekly(now - timedelta(days=7), profile.zone, profile.digest_weekday, profile.digest_hour)
-    return week_before(due_at, profile.zone)
+    """The week a due email covers: the week before its due time, or for someone held back past a later one
+    (paused, unverified, bounced or opted out for a while), the week before the latest due time."""
+    zone, weekday, hour = profile.zone, profile.digest_weekday, profile.digest_hour
+    latest = next_weekly(now - timedelta(days=8), zone, weekday, hour)
+    while (later := next_weekly(latest, zone, weekday, hour)) <= now:
+        latest = later
+    return week_before(max(profile.digest_next_at, latest), zone)
 
 
 def _waiting(now) -> list[int]:

@@ -166,9 +166,11 @@ def _digest(week_start: date, diary: dict, user_id: int, findings: list[Finding]
     digest.notices = [notice(f) for f in escalations]
     if digest.urgent:  # an emergency or same-day flag stands alone
         digest.notices = [n for n in digest.notices if n.urgent]
-    if digest.notices or digest.kind != Kind.WEEK:
+    if digest.kind != Kind.WEEK:
         return digest
     digest.change = _change(week, before)
+    if digest.notices:
+        return digest
     digest.pattern = next((f for f in findings if f.status in (HIGHER, LOWER)), None)
     pregnancy = next((f for f in findings if f.rule == "R11" and f.tip), None)
     if digest.pattern is not None and digest.pattern.tip:

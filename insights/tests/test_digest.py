@@ -7,12 +7,10 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from allauth.account.models import EmailAddress
 from celery.contrib.testing.worker import start_worker
 from django.db import connection as db_connection
 from django.test import Client
 
-from conftest import make_user
 from cramptrack.celery import app
 from diary.models import CheckIn, Episode, Profile
 from insights import delivery, tasks
@@ -20,56 +18,9 @@ from insights.digest import rotating_tip
 from insights.emails import email_token
 from insights.models import DigestDelivery, Finding
 
+from .weekly import MONDAY_0800_LONDON, analysed, log_week, patient, run_tick
+
 pytestmark = pytest.mark.django_db
-
-# Monday 9 November 2026, 08:00 in London (GMT) is 08:00 UTC.
-MONDAY_0800_LONDON = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)
-
-
-def patient(
-    email="alice@example.org", zone="Europe/London", verified=True, after=MONDAY_0800_LONDON, joined_days_before=60
-):
-    """A verified patient who chose Monday 08:00 for the email and joined two months before `after`."""
-    user = make_user(email, zone=zone)
-    type(user).objects.filter(pk=user.pk).update(date_joined=after - timedelta(days=joined_days_before))
-    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
-    profile = user.profile
-    profile.digest_hour = 8
-    profile.schedule_digest(after=after - timedelta(minutes=1))
-    profile.save()
-    return user
-
-
-def log_week(user, monday: date, cramps_per_night: dict[int, int], severity=6):
-    """Check-ins for the 7 nights from `monday`; `cramps_per_night` maps day offset -> cramps."""
-    for offset in range(7):
-        night = monday + timedelta(days=offset)
-        n = cramps_per_night.get(offset)
-        if n is None:
-            continue
-        CheckIn.objects.create(user=user, date=night, no_cramps=n == 0)
-        for i in range(n):
-            when = datetime(night.year, night.month, night.day, 3, i, tzinfo=UTC) + timedelta(days=1)
-            Episode.objects.create(
-                user=user, started_at=when, muscle="calf", side="left", severity=severity, duration_minutes=2
-            )
-
-
-def analysed(user):
-    """The diary counts as analysed as it is, so the findings a test writes stand (a diary changed since its
-    last analysis is analysed again just before its email)."""
-    from django.utils import timezone
-
-    from insights.analysis import ANALYSIS_VERSION
-    from insights.models import AnalysisState
-
-    AnalysisState.objects.update_or_create(
-        user=user, defaults={"analysed_at": timezone.now(), "version": ANALYSIS_VERSION}
-    )
-
-
-def run_tick(now):
-    return [delivery.send(delivery_id, now=now) for delivery_id in delivery.plan(now=now)]
 
 
 def test_the_weekly_email_arrives_with_both_parts_and_one_click_unsubscribe(smtp_server):
