@@ -48,6 +48,11 @@ class Night:
     bar: str = ""  # the same bar in # for the plain-text email
 
     @property
+    def label(self) -> str:
+        """ "Mon 2 Nov" (formatted here: Django's date filter would cost more than the rest of the chart)."""
+        return f"{self.day:%a} {self.day.day} {self.day:%b}"
+
+    @property
     def rest(self) -> int:
         """The chart's width beside the bar, in percent."""
         return 100 - self.width
@@ -121,6 +126,11 @@ class Digest:
     @property
     def urgent(self) -> bool:
         return any(n.urgent for n in self.notices)
+
+    @property
+    def span(self) -> str:
+        """ "2 Nov – 8 Nov" """
+        return f"{self.week_start.day} {self.week_start:%b} – {self.week_end.day} {self.week_end:%b}"
 
 
 def build_digest(user, week_start: date, history: History | None = None) -> Digest | None:
