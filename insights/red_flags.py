@@ -14,6 +14,7 @@ from .diary_stats import FLAGS
 from .models import RED_FLAG_CHOICES, Finding, RedFlagAcknowledgement
 from .panel import EPOCH, MICROSECOND, load_panels
 from .panel_stats import reported_flags
+from .rules.hard_stops import day
 from .store import analyse_and_store
 
 LABELS = dict(RED_FLAG_CHOICES)
@@ -82,12 +83,8 @@ def _reported(counts: dict) -> str:
         return ""
     first, last = date.fromisoformat(counts["first_reported"]), date.fromisoformat(counts["last_reported"])
     if first == last:
-        return f"Reported on {_day(first)}"
-    return f"Reported {counts.get('reports', 2)} times, first on {_day(first)}, last on {_day(last)}"
-
-
-def _day(value: date) -> str:
-    return f"{value.day} {value:%b %Y}"
+        return f"Reported on {day(first)}"
+    return f"Reported {counts.get('reports', 2)} times, first on {day(first)}, last on {day(last)}"
 
 
 def acknowledge(user_id: int, flag: str) -> tuple[RedFlagAcknowledgement | None, bool]:
