@@ -64,6 +64,7 @@ class MailCatcher:
         self.messages: list = []
         self.sessions = 0
         self.refuse = False
+        self.recipient_replies: dict[str, str] = {}  # address -> the reply to its RCPT TO, e.g. "550 5.1.1 ..."
         self.port = port
         self.controller = None
 
@@ -81,6 +82,12 @@ class MailCatcher:
         self.sessions += 1
         session.host_name = hostname
         return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.recipient_replies:
+            return self.recipient_replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:

@@ -536,7 +536,8 @@ def fault_worker(stack: Stack, quick: bool) -> dict:
     now = timezone.now()
     expected = set()
     for n in range(people):
-        user = User.objects.create_user(email=f"digest{n:04d}@example.org")
+        # Joined a month ago: a week before joining gets no email.
+        user = User.objects.create_user(email=f"digest{n:04d}@example.org", date_joined=now - timedelta(days=30))
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         user.profile.digest_next_at = now + timedelta(seconds=20)  # due once the worker is back at full strength
         user.profile.save()

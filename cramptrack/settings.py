@@ -7,7 +7,9 @@ A .env file beside manage.py is read if present (`make run` writes one).
 """
 
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -286,7 +288,28 @@ else:
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CrampTrack <cramptrack@localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
-EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="cramptrack.local")
+# The weekly emails' Message-IDs name the site's own host, so they are unique to this deployment.
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default=urlsplit(SITE_URL).hostname or "localhost")
+
+
+def _local_only(domain: str) -> bool:
+    """A mail domain nobody outside this machine can answer for (receivers treat it as spam or bounce it)."""
+    domain = domain.lower().rstrip(".")
+    return "." not in domain or domain.endswith((".local", ".localhost", ".invalid", ".test", ".internal"))
+
+
+if HTTPS and not DEBUG:
+    # Like the weak key above: the laptop defaults would pass `check --deploy` and then send mail that
+    # receivers reject or file as spam.
+    for _name, _domain in (
+        ("DEFAULT_FROM_EMAIL", parseaddr(DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]),
+        ("EMAIL_MESSAGE_ID_DOMAIN", EMAIL_MESSAGE_ID_DOMAIN),
+    ):
+        if _local_only(_domain):
+            raise ImproperlyConfigured(
+                f"{_name} uses the domain {_domain!r}, which only exists on this machine: set it to your own "
+                'domain for a deployment (e.g. DEFAULT_FROM_EMAIL="CrampTrack <cramptrack@your-domain>").'
+            )
 # Kill-switch for every weekly email; and how many people one beat tick plans.
 DIGESTS_ENABLED = env.bool("DIGESTS_ENABLED", default=True)
 DIGEST_PLAN_BATCH = env.int("DIGEST_PLAN_BATCH", default=5000)

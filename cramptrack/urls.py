@@ -40,6 +40,7 @@ urlpatterns = [
     path("api/v1/", include("sharing.api_urls")),
     path("email/unsubscribe/<str:token>/", insights_views.unsubscribe, name="email-unsubscribe"),
     path("email/preferences/<str:token>/", insights_views.preferences, name="email-preferences"),
+    path("email/red-flag/<str:token>/", insights_views.red_flag_seen, name="email-red-flag-seen"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", api_docs, name="api-docs"),
 ]

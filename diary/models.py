@@ -66,12 +66,21 @@ class Profile(models.Model):
     has_neurological_disease = models.BooleanField(default=False)
     on_fluid_restriction = models.BooleanField(default=False)
 
-    # Weekly pattern email: local weekday (0 = Monday) and hour in `timezone`.
+    # Weekly pattern email: local weekday (0 = Monday) and hour in `timezone`. Monday 18:00 by default:
+    # the week's last night, Sunday's, runs until Monday 12:00 and its check-in is made that morning, so
+    # an earlier hour would report the week before that night is in.
     digest_enabled = models.BooleanField(default=True)
     digest_weekday = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(6)])
-    digest_hour = models.PositiveSmallIntegerField(default=8, validators=[MaxValueValidator(23)])
+    digest_hour = models.PositiveSmallIntegerField(default=18, validators=[MaxValueValidator(23)])
     # The next send time in UTC, so "who is due" is one indexed comparison.
     digest_next_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    # Paused after several weeks without entries (insights.delivery), until the diary changes again
+    # (digest_paused): any entry, a profile save or an acknowledgement resumes it.
+    digest_paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # An address the mail server refused for good (user unknown): no email goes to it again until the
+    # person changes their address or turns the email back on (resume_digest).
+    email_bounced_address = models.EmailField(blank=True, editable=False)
+    email_bounced_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # R17: the person's own bedtime-stretch trial (alternating two-week blocks), if they opted in.
     stretch_trial_started_on = models.DateField(null=True, blank=True)
@@ -97,6 +106,21 @@ class Profile(models.Model):
         """Set the next weekly email time from the person's local day, hour and zone."""
         after = after or timezone.now()
         self.digest_next_at = next_weekly(after, self.zone, self.digest_weekday, self.digest_hour)
+
+    @property
+    def digest_paused(self) -> bool:
+        return self.digest_paused_at is not None and not (
+            self.diary_changed_at is not None and self.diary_changed_at > self.digest_paused_at
+        )
+
+    @property
+    def email_bounced(self) -> bool:
+        """The weekly email's address is the one that bounced (a new address starts afresh)."""
+        return bool(self.email_bounced_address) and self.email_bounced_address == self.user.email
+
+    def resume_digest(self) -> None:
+        """The person turns the weekly email on: no longer paused, and their address is tried again."""
+        self.digest_paused_at, self.email_bounced_address, self.email_bounced_at = None, "", None
 
 
 def touch_diary(user_id: int) -> None:

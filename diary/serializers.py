@@ -4,7 +4,7 @@ Field names here are the public contract: the API, the CSV columns and the
 JSON export all use them.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -265,6 +265,14 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     role = serializers.CharField(source="user.role", read_only=True)
     email_verified = serializers.SerializerMethodField()
+    digest_paused_at = serializers.SerializerMethodField(
+        help_text="when the weekly email paused after weeks without entries; null while it isn't paused "
+        "(any entry, or saving with digest_enabled true, resumes it)"
+    )
+    email_bounced_at = serializers.SerializerMethodField(
+        help_text="when the mail server refused your address for good; null unless emails to it are stopped "
+        "(change your address, or save with digest_enabled true to try it again)"
+    )
 
     class Meta:
         model = Profile
@@ -272,6 +280,7 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
             "email",
             "role",
             "email_verified",
+            "email_bounced_at",
             "timezone",
             "birth_year",
             "sex",
@@ -282,6 +291,7 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
             "digest_enabled",
             "digest_weekday",
             "digest_hour",
+            "digest_paused_at",
             "stretch_trial_started_on",
         ]
 
@@ -291,6 +301,12 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
 
     def get_email_verified(self, profile) -> bool:
         return profile.user.emailaddress_set.filter(email__iexact=profile.user.email, verified=True).exists()
+
+    def get_digest_paused_at(self, profile) -> datetime | None:
+        return profile.digest_paused_at if profile.digest_paused else None
+
+    def get_email_bounced_at(self, profile) -> datetime | None:
+        return profile.email_bounced_at if profile.email_bounced else None
 
     def validate_timezone(self, value):
         return zone_name(value)
@@ -312,6 +328,8 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
         old_schedule = (instance.timezone, instance.digest_weekday, instance.digest_hour)
         if not validated_data.get("pregnant", instance.pregnant):
             validated_data["due_date"] = None
+        if validated_data.get("digest_enabled"):  # turning it on (or saving it on) resumes a pause or a bounce
+            instance.resume_digest()
         profile = super().update(instance, validated_data)
         if (profile.timezone, profile.digest_weekday, profile.digest_hour) != old_schedule:
             profile.schedule_digest()

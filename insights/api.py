@@ -1,22 +1,16 @@
 """GET /api/v1/insights/: the stored findings, with the figures the charts need.
 POST /api/v1/insights/red-flags/<flag>/acknowledge/: "I've seen someone about this"."""
 
-from django.db import transaction
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from diary.models import touch_diary
-
 from . import summary
-from .diary_stats import FLAGS
 from .models import AnalysisState, Finding, RedFlagAcknowledgement
-from .panel import EPOCH, MICROSECOND, load_panels
-from .panel_stats import reported_flags
-from .refresh import analyse_and_store
+from .panel import load_panels
+from .red_flags import acknowledge
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -101,27 +95,8 @@ class AcknowledgeRedFlagView(APIView):
         request=None, responses={200: RedFlagAcknowledgementSerializer, 201: RedFlagAcknowledgementSerializer}
     )
     def post(self, request, flag):
-        user_id = request.user.pk
-        panels = load_panels([user_id]) if flag in FLAGS else []
-        reported = reported_flags(panels[0]).get(flag) if panels else None
-        if reported is None:
-            latest = RedFlagAcknowledgement.objects.filter(user_id=user_id, flag=flag).first()
-            if latest is None:
-                raise NotFound("You have not reported this.")
-            return Response(RedFlagAcknowledgementSerializer(latest).data)
-        with transaction.atomic():
-            acknowledgement, created = RedFlagAcknowledgement.objects.get_or_create(
-                user_id=user_id,
-                flag=flag,
-                reported_until=EPOCH + reported.until * MICROSECOND,
-                defaults={
-                    "first_reported_on": reported.first,
-                    "last_reported_on": reported.last,
-                    "acknowledged_at": timezone.now(),
-                },
-            )
-            touch_diary(user_id)
-        # The findings change now, not at the next tick: the page reloads them straight after.
-        analyse_and_store([user_id])
+        acknowledgement, created = acknowledge(request.user.pk, flag)
+        if acknowledgement is None:
+            raise NotFound("You have not reported this.")
         data = RedFlagAcknowledgementSerializer(acknowledgement).data
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

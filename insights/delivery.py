@@ -11,13 +11,21 @@
    only once its next attempt time has passed, so a retry waits out its backoff
    however many tasks name it. A worker that dies holds one row, the one it was
    sending, until its claim expires (DIGEST_CLAIM_SECONDS). SMTP failures retry
-   with backoff and stop after MAX_ATTEMPTS ("abandoned", visible in the admin).
+   with backoff and stop after MAX_ATTEMPTS ("abandoned", visible in the admin),
+   except a mail server's permanent refusal of the address itself (user unknown):
+   that row is "bounced" at once and no email goes to the address again until
+   the person changes it or turns the email back on (the app tells them).
+3. Pause: the email for the last of digest.PAUSE_AFTER empty weeks in a row says
+   it is the last; once it is sent the person is paused (Profile.digest_paused)
+   until their diary changes again.
 """
 
 import contextlib
 import logging
+import re
+import smtplib
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -26,11 +34,11 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from diary.localtime import week_before
+from diary.localtime import next_weekly, week_before
 from diary.models import Profile
 
 from . import refresh
-from .digest import build_digests
+from .digest import PAUSE_AFTER, History, build_digests
 from .emails import digest_message
 from .models import DigestDelivery
 
@@ -38,6 +46,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 Status = DigestDelivery.Status
+Kind = DigestDelivery.Kind
 
 
 def backoff(attempts: int) -> timedelta:
@@ -50,11 +59,17 @@ def lease() -> timedelta:
 
 
 def eligible_profiles():
-    """Opted in, active, with a verified address; a deleted account has no profile at all."""
+    """Opted in, active, with a verified address that has not bounced, and not paused (or written to since);
+    a deleted account has no profile at all."""
     verified = EmailAddress.objects.filter(
         user_id=OuterRef("user_id"), email__iexact=OuterRef("user__email"), verified=True
     )
-    return Profile.objects.filter(digest_enabled=True, user__is_active=True).filter(Exists(verified))
+    return (
+        Profile.objects.filter(digest_enabled=True, user__is_active=True)
+        .filter(Exists(verified))
+        .exclude(email_bounced_address=F("user__email"))
+        .filter(Q(digest_paused_at__isnull=True) | Q(diary_changed_at__gt=F("digest_paused_at")))
+    )
 
 
 def claimable(now) -> Q:
@@ -101,14 +116,11 @@ def _create_due(now) -> int:
             eligible_profiles()
             .filter(digest_next_at__lte=now)
             .select_for_update(skip_locked=True, of=("self",))
-            .order_by("digest_next_at")[: settings.DIGEST_PLAN_BATCH]
+            .order_by("digest_next_at", "pk")[: settings.DIGEST_PLAN_BATCH]
         )
         # The week is computed once, here, from the due time: a retry covers the same week.
         DigestDelivery.objects.bulk_create(
-            [
-                DigestDelivery(user_id=p.user_id, week_start=week_before(p.digest_next_at, p.zone), next_attempt_at=now)
-                for p in due
-            ],
+            [DigestDelivery(user_id=p.user_id, week_start=_week_due(p, now), next_attempt_at=now) for p in due],
             ignore_conflicts=True,
         )
         # People in the same zone with the same day and hour share their next send time: one UPDATE each.
@@ -121,8 +133,20 @@ def _create_due(now) -> int:
     return len(due)
 
 
+def _week_due(profile: Profile, now) -> date:
+    """The week a due email covers: the week before its due time, or for someone held back past a later one
+    (paused, unverified, bounced or opted out for a while), the week before the latest due time."""
+    zone, weekday, hour = profile.zone, profile.digest_weekday, profile.digest_hour
+    latest = next_weekly(now - timedelta(days=8), zone, weekday, hour)
+    while (later := next_weekly(latest, zone, weekday, hour)) <= now:
+        latest = later
+    return week_before(max(profile.digest_next_at, latest), zone)
+
+
 def _waiting(now) -> list[int]:
-    return list(DigestDelivery.objects.filter(claimable(now)).order_by("next_attempt_at").values_list("id", flat=True))
+    return list(
+        DigestDelivery.objects.filter(claimable(now)).order_by("next_attempt_at", "pk").values_list("id", flat=True)
+    )
 
 
 def claim(delivery_id: int, now, attempts: int | None = None) -> bool:
@@ -135,7 +159,7 @@ def claim(delivery_id: int, now, attempts: int | None = None) -> bool:
 
 
 def send(delivery_id: int, now=None, connection=None) -> str:
-    """Try one delivery; returns sent, skipped, failed, abandoned or not_claimed."""
+    """Try one delivery; returns sent, skipped, failed, abandoned, bounced or not_claimed."""
     return send_batch([delivery_id], now=now, connection=connection)[delivery_id]
 
 
@@ -153,12 +177,12 @@ def send_batch(delivery_ids: list[int], now=None, connection=None) -> dict[int, 
             if row is None or not claim(delivery_id, row_now, row.attempts):
                 continue
             row.attempts += 1
-            digest = digests.get(row.pk)
-            if digest is None:
-                gone = DigestDelivery.objects.filter(pk=row.pk)
-                gone.update(status=Status.ABANDONED, last_error="no longer opted in")
+            if digests.get(row.pk) is None:
+                why = "the week ended before the diary began" if row.pk in digests else "no longer wanted"
+                DigestDelivery.objects.filter(pk=row.pk).update(status=Status.SKIPPED, last_error=why)
                 outcomes[delivery_id] = "skipped"
                 continue
+            digest = digests[row.pk]
             try:
                 message = digest_message(row.user, digest, row.pk, connection)
             except Exception as error:  # a rendering failure is retried, never lost
@@ -172,13 +196,14 @@ def send_batch(delivery_ids: list[int], now=None, connection=None) -> dict[int, 
                 break
             try:
                 message.send()
-            except Exception as error:  # any SMTP failure is retried, never lost
+            except Exception as error:  # any SMTP failure is retried, never lost, unless the address is gone
+                if address_refused(error):  # smtplib reset the session: it carries on with the next email
+                    outcomes[delivery_id] = _bounced(row, error, row_now)
+                    continue
                 _close(connection)  # the session may be broken: the next email opens a new one
                 outcomes[delivery_id] = _failed(row, error, row_now)
                 continue
-            DigestDelivery.objects.filter(pk=row.pk).update(
-                status=Status.SENT, sent_at=timezone.now(), tip_id=digest.tip_id, last_error=""
-            )
+            _sent(row, digest)
             outcomes[delivery_id] = "sent"
     finally:
         _close(connection)
@@ -195,16 +220,88 @@ def _load(delivery_ids: list[int], now) -> tuple[dict, dict]:
         eligible_profiles().filter(user_id__in=[r.user_id for r in rows.values()]).values_list("user_id", flat=True)
     )
     eligible = [row for row in rows.values() if row.user_id in wanted]
-    previous = {(r.user_id, r.week_start - timedelta(days=7)) for r in eligible}
-    sent = DigestDelivery.objects.filter(
-        user_id__in={user for user, _ in previous}, week_start__in={week for _, week in previous}, status=Status.SENT
-    ).values_list("user_id", "week_start", "tip_id")
-    last_tips = {user: tip for user, week, tip in sent if (user, week) in previous}
+    history = _history([(r.user_id, r.week_start) for r in eligible])
     # An email never shows findings older than the diary: diaries written to since their last analysis
     # (a check-in just before the send time) are analysed now, as the next analysis tick would.
     refresh.analyse_and_store(refresh.changed_since_analysis([r.user_id for r in eligible]), now=now)
-    digests = build_digests([(r.user_id, r.week_start) for r in eligible], last_tips)
+    digests = build_digests([(r.user_id, r.week_start) for r in eligible], history)
     return rows, {r.pk: digests[(r.user_id, r.week_start)] for r in eligible}
+
+
+def _history(wanted: list[tuple[int, date]]) -> dict[tuple[int, date], History]:
+    """For each (person, week): the tip sent the week before, and how many "missed" emails went out for the
+    weeks just before it (PAUSE_AFTER - 1 at most matter)."""
+    if not wanted:
+        return {}
+    sent = {
+        (user, week): (tip, kind)
+        for user, week, tip, kind in DigestDelivery.objects.filter(
+            user_id__in={user for user, _ in wanted},
+            week_start__gte=min(week for _, week in wanted) - timedelta(days=7 * PAUSE_AFTER),
+            week_start__lt=max(week for _, week in wanted),
+            status=Status.SENT,
+        ).values_list("user_id", "week_start", "tip_id", "kind")
+    }
+
+    def earlier(user: int, week: date, weeks: int) -> tuple[str, str]:
+        return sent.get((user, week - timedelta(days=7 * weeks)), ("", ""))
+
+    history = {}
+    for user, week in wanted:
+        missed = 0
+        while missed < PAUSE_AFTER and earlier(user, week, missed + 1)[1] == Kind.MISSED:
+            missed += 1
+        history[(user, week)] = History(earlier(user, week, 1)[0], missed)
+    return history
+
+
+def _sent(row: DigestDelivery, digest) -> None:
+    sent = DigestDelivery.objects.filter(pk=row.pk)
+    if digest.kind != Kind.PAUSED:
+        sent.update(status=Status.SENT, sent_at=timezone.now(), tip_id=digest.tip_id, kind=digest.kind, last_error="")
+        return
+    with transaction.atomic():  # the email that says so, and the pause itself
+        sent.update(status=Status.SENT, sent_at=timezone.now(), tip_id=digest.tip_id, kind=digest.kind, last_error="")
+        Profile.objects.filter(user_id=row.user_id).update(digest_paused_at=timezone.now())
+
+
+# The address itself is gone: enhanced status 5.1.x (bad mailbox, domain or syntax; 5.1.7 and 5.1.8 are
+# about the sender, so ours to fix) or 5.2.1 (mailbox disabled); without one, a 550, 551 or 553 reply.
+# A policy refusal (5.7.x, relaying denied) may be this server's misconfiguration: that is retried.
+_ENHANCED = re.compile(r"\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def address_refused(error: Exception) -> bool:
+    """A mail server's permanent refusal of the recipient's address (user unknown), at RCPT TO or DATA."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        replies = list(error.recipients.values())
+    elif isinstance(error, smtplib.SMTPDataError):
+        replies = [(error.smtp_code, error.smtp_error)]
+    else:
+        return False
+    return bool(replies) and all(_mailbox_gone(code, text) for code, text in replies)
+
+
+def _mailbox_gone(code: int, text: bytes | str) -> bool:
+    text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    if not 500 <= code < 600:
+        return False
+    enhanced = _ENHANCED.match(text)
+    if enhanced is None:
+        return code in (550, 551, 553)
+    klass, subject, detail = enhanced.groups()
+    return klass == "5" and ((subject == "1" and detail not in ("7", "8")) or (subject, detail) == ("2", "1"))
+
+
+def _bounced(row: DigestDelivery, error: Exception, now) -> str:
+    """No retry can help: this email is given up and the address suppressed until the person acts."""
+    with transaction.atomic():
+        DigestDelivery.objects.filter(pk=row.pk).update(
+            status=Status.BOUNCED, last_error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        Profile.objects.filter(user_id=row.user_id).update(email_bounced_address=row.user.email, email_bounced_at=now)
+    log.warning("digest %s bounced: the address was refused for good", row.pk)
+    return "bounced"
 
 
 def _close(connection) -> None:

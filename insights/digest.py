@@ -1,39 +1,61 @@
-"""What one person's weekly email says: the week in numbers, the top finding, one tip.
+"""Which weekly email a person gets, and what it says.
 
-The covered week is computed once, when the delivery row is created, and
-passed in here, so a retry always describes the same week. Content rules
-(triggers.md 4.4): an active E0-E2 escalation replaces every tip; a pattern
-is shown with its numbers and interval; otherwise a rotating general tip that
-is never the one sent the week before; and a nudge when data is thin.
+The covered week is computed once, when the delivery row is created, and passed in here, so a retry
+describes the same week. Which email (Digest.kind):
+- welcome: the diary's first night falls in the covered week: a welcome and how-to, with what was logged;
+- missed: nothing logged this week: a short "we missed you" with the one-tap morning check-in;
+- paused: the PAUSE_AFTER-th missed week in a row: the last email until the diary changes again;
+- week: the week in numbers, led by the change from the person's usual week.
+None (no email) for a week that ended before the diary began.
+
+An active E0-E2 escalation comes first in every kind, dated and with what to do, and replaces the tip,
+the nudge and the "not yet" lines. Otherwise the week email shows the top pattern with its numbers, one
+tip (the pattern's, in pregnancy the pregnancy tip, else a rotating general one never sent two weeks
+running), a nudge and what the diary cannot tell yet (insights.not_yet). Nights before the diary began
+are "before you joined", never "not logged".
 """
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache, lru_cache
 from statistics import median
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Min
 
-from diary.models import CheckIn, Episode
+from diary.localtime import night_of
+from diary.models import CheckIn, Episode, Profile
 
-from .analysis import ESCALATION, HIGHER, INSUFFICIENT, LOWER
+from . import not_yet
 from .catalogue import GENERAL_TIPS, cite, entry
-from .models import Finding
+from .findings import ESCALATION, HIGHER, LOWER
+from .models import DigestDelivery, Finding
+from .red_flags import Notice, notice
 
+Kind = DigestDelivery.Kind
 WEEKS_BEFORE = 4
-THIN_WEEK = 4  # fewer logged nights than this earns a nudge
+PAUSE_AFTER = 3  # empty weeks in a row; the email for the last of them says it pauses
+BAR_CHARS = 20  # the widest bar of the plain-text chart
 
 
 @dataclass
 class Night:
     day: date
     cramps: int | None  # None = missing (no check-in answer and no episode)
+    before_diary: bool = False  # before the diary began: neither logged nor missing
+    width: int = 0  # the bar's share of the chart's width, in percent (the week's worst night = 100)
+    bar: str = ""  # the same bar in # for the plain-text email
 
     @property
-    def bar(self) -> str:
-        """The night's cramps as a bar of # for the plain-text email."""
-        return "#" * (self.cramps or 0)
+    def label(self) -> str:
+        """ "Mon 2 Nov" (formatted here: Django's date filter would cost more than the rest of the chart)."""
+        return f"{self.day:%a} {self.day.day} {self.day:%b}"
+
+    @property
+    def rest(self) -> int:
+        """The chart's width beside the bar, in percent."""
+        return 100 - self.width
 
 
 @dataclass
@@ -45,24 +67,57 @@ class Week:
     missing_nights: int
     median_severity: float | None
     median_duration: float | None
+    before_diary: int = 0
 
     @property
     def logged_nights(self) -> int:
         return self.cramp_nights + self.cramp_free_nights
+
+    @property
+    def diary_nights(self) -> int:
+        return 7 - self.before_diary
+
+    @property
+    def summary(self) -> str:
+        """ "3 cramps on 2 of 5 logged nights", never "0 cramps on 0 nights"."""
+        logged = f"{self.logged_nights} logged night{'s' if self.logged_nights != 1 else ''}"
+        if not self.logged_nights:
+            return "no nights logged"
+        if not self.cramps:
+            return f"no cramps on {logged}"
+        return f"{self.cramps} cramp{'s' if self.cramps != 1 else ''} on {self.cramp_nights} of {logged}"
+
+
+@dataclass
+class Change:
+    """The week against the person's usual rate, the email's lead."""
+
+    headline: str  # "3 more cramps than your usual week"
+    detail: str
+
+
+@dataclass
+class History:
+    """What the person's earlier weekly emails were."""
+
+    last_tip_id: str = ""  # the rotating tip of the week before, never repeated
+    missed_in_a_row: int = 0  # "missed" emails for the weeks just before this one
 
 
 @dataclass
 class Digest:
     week_start: date
     week: Week
-    before: dict  # averages per week over the previous four weeks
-    escalations: list[Finding] = field(default_factory=list)
+    before: dict  # averages per week over the previous weeks with entries
+    kind: str = Kind.WEEK
+    change: Change | None = None
+    notices: list[Notice] = field(default_factory=list)
     pattern: Finding | None = None
     tip_id: str = ""
     tip: str = ""
     tip_source: str = ""
     nudge: str = ""
-    max_cramps: int = 1
+    not_yet: list[str] = field(default_factory=list)
 
     @property
     def week_end(self) -> date:
@@ -70,15 +125,24 @@ class Digest:
 
     @property
     def urgent(self) -> bool:
-        return any(f.escalation in ("E0", "E1") for f in self.escalations)
+        return any(n.urgent for n in self.notices)
+
+    @property
+    def span(self) -> str:
+        """ "2 Nov – 8 Nov" """
+        return f"{self.week_start.day} {self.week_start:%b} – {self.week_end.day} {self.week_end:%b}"
 
 
-def build_digest(user, week_start: date, last_tip_id: str = "") -> Digest:
-    return build_digests([(user.pk, week_start)], {user.pk: last_tip_id})[(user.pk, week_start)]
+def build_digest(user, week_start: date, history: History | None = None) -> Digest | None:
+    key = (user.pk, week_start)
+    return build_digests([key], {key: history or History()})[key]
 
 
-def build_digests(wanted: list[tuple[int, date]], last_tips: dict[int, str]) -> dict[tuple[int, date], Digest]:
-    """Digests for many (user id, week start) pairs with a fixed number of queries."""
+def build_digests(
+    wanted: list[tuple[int, date]], history: dict[tuple[int, date], History]
+) -> dict[tuple[int, date], Digest | None]:
+    """Digests for many (user id, week start) pairs with a fixed number of queries; None where the week
+    ended before the diary began."""
     if not wanted:
         return {}
     users = {user_id for user_id, _ in wanted}
@@ -89,13 +153,16 @@ def build_digests(wanted: list[tuple[int, date]], last_tips: dict[int, str]) -> 
     for finding in Finding.objects.filter(user_id__in=users).order_by("user_id", "rank"):
         findings[finding.user_id].append(finding)
     return {
-        (user_id, week_start): _digest(week_start, diary, user_id, findings[user_id], last_tips.get(user_id, ""))
-        for user_id, week_start in wanted
+        (user_id, week): _digest(week, diary, user_id, findings[user_id], history.get((user_id, week), History()))
+        for user_id, week in wanted
     }
 
 
-def _digest(week_start: date, diary: dict, user_id: int, findings: list[Finding], last_tip_id: str) -> Digest:
-    weeks = _weeks(diary, user_id, week_start)
+def _digest(week_start: date, diary: dict, user_id: int, findings: list[Finding], history: History) -> Digest | None:
+    first_night = diary["first_nights"].get(user_id, week_start)
+    if first_night > week_start + timedelta(days=6):
+        return None  # the whole week is before the diary began: nothing to say yet
+    weeks = _weeks(diary, user_id, week_start, first_night)
     week = weeks[-1]
     before = [w for w in weeks[:-1] if w.logged_nights]
     averages = {
@@ -104,19 +171,59 @@ def _digest(week_start: date, diary: dict, user_id: int, findings: list[Finding]
         "cramp_nights": _mean([w.cramp_nights for w in before]),
         "logged_nights": _mean([w.logged_nights for w in before]),
     }
-    digest = Digest(week_start, week, averages, max_cramps=max([1, *(n.cramps or 0 for n in week.nights)]))
-    digest.escalations = [f for f in findings if f.status == ESCALATION and f.escalation in ("E0", "E1", "E2")]
-    if digest.urgent:
-        digest.escalations = [f for f in digest.escalations if f.escalation in ("E0", "E1")]
-    if not digest.escalations:
-        digest.pattern = next((f for f in findings if f.status in (HIGHER, LOWER) and f.tip), None)
-        if digest.pattern is not None:
-            digest.tip, digest.tip_source = digest.pattern.tip, digest.pattern.source
-        else:
-            digest.tip_id = rotating_tip(week_start, last_tip_id)
-            digest.tip, digest.tip_source = entry(digest.tip_id).tip, cite(digest.tip_id)
-    digest.nudge = _nudge(week, findings)
+    digest = Digest(week_start, week, averages, kind=_kind(week, week_start, first_night, history))
+    escalations = [f for f in findings if f.status == ESCALATION and f.escalation in ("E0", "E1", "E2")]
+    digest.notices = [notice(f) for f in escalations]
+    if digest.urgent:  # an emergency or same-day flag stands alone
+        digest.notices = [n for n in digest.notices if n.urgent]
+    if digest.kind != Kind.WEEK:
+        return digest
+    digest.change = _change(week, before)
+    if digest.notices:
+        return digest
+    digest.pattern = next((f for f in findings if f.status in (HIGHER, LOWER)), None)
+    pregnancy = next((f for f in findings if f.rule == "R11" and f.tip), None)
+    if digest.pattern is not None and digest.pattern.tip:
+        digest.tip, digest.tip_source = digest.pattern.tip, digest.pattern.source
+    elif pregnancy is not None:  # in pregnancy only the pregnancy tip
+        digest.tip, digest.tip_source = pregnancy.tip, pregnancy.source
+    else:
+        digest.tip_id = rotating_tip(week_start, history.last_tip_id)
+        digest.tip, digest.tip_source = entry(digest.tip_id).tip, cite(digest.tip_id)
+    if week.logged_nights < not_yet.THIN_WEEK:
+        digest.nudge = not_yet.thin_week_nudge(week.logged_nights, week.diary_nights)
+    else:
+        digest.nudge = not_yet.nudge(findings)
+    digest.not_yet = not_yet.lines(findings)
     return digest
+
+
+def _kind(week: Week, week_start: date, first_night: date, history: History) -> str:
+    if first_night >= week_start:
+        return Kind.WELCOME
+    if week.logged_nights:
+        return Kind.WEEK
+    return Kind.PAUSED if history.missed_in_a_row + 1 >= PAUSE_AFTER else Kind.MISSED
+
+
+def _change(week: Week, before: list[Week]) -> Change | None:
+    """This week's cramps against the person's own rate over the earlier weeks, for the nights logged."""
+    if len(before) < 2 or week.logged_nights < not_yet.THIN_WEEK:
+        return None
+    rate = sum(w.cramps for w in before) / sum(w.logged_nights for w in before)
+    usual = rate * week.logged_nights
+    difference = round(week.cramps - usual)
+    if difference > 0:
+        headline = f"{difference} more cramp{'s' if difference != 1 else ''} than your usual week"
+    elif difference < 0:
+        headline = f"{-difference} fewer cramp{'s' if difference != -1 else ''} than your usual week"
+    else:
+        headline = "About your usual week"
+    detail = (
+        f"{week.cramps} cramp{'s' if week.cramps != 1 else ''} in {week.logged_nights} logged nights; at your rate "
+        f"over {len(before)} earlier weeks that would be about {round(usual)}."
+    )
+    return Change(headline, detail)
 
 
 @cache
@@ -133,29 +240,9 @@ def rotating_tip(week_start: date, last_tip_id: str) -> str:
     return tips[index]
 
 
-def _nudge(week: Week, findings: list[Finding]) -> str:
-    """What would help the diary most, told truly: never beside a red flag, and only a number the analysis
-    computed at this person's own pace (it gives none for a field they have never recorded)."""
-    if any(f.escalation in ("E0", "E1", "E2") for f in findings):
-        return ""
-    if week.logged_nights < THIN_WEEK:
-        return (
-            f'You logged {week.logged_nights} of 7 nights this week. A one-tap morning check-in, even "no cramps", '
-            "is what lets CrampTrack find patterns."
-        )
-    waiting = [f for f in findings if f.status == INSUFFICIENT and f.nights_needed and f.nights_needed <= 365]
-    if not waiting:
-        return ""
-    soonest = min(waiting, key=lambda f: f.nights_needed)
-    return (
-        f"{entry(soonest.trigger).title}: about {soonest.nights_needed} more logged nights at your pace would "
-        "let CrampTrack test it. A one-tap morning check-in counts, even on a night without cramps."
-    )
-
-
 def _diary_rows(users: set[int], first: date, last: date, covered_from: date) -> dict:
-    """Cramps per night and check-in answers for a batch of people, and episode details for the
-    covered weeks only (the four weeks before are shown as counts)."""
+    """Cramps per night and check-in answers for a batch of people, episode details for the covered weeks
+    only (the four weeks before are shown as counts), and the night each diary began."""
     per_night: dict = {}
     episodes = Episode.objects.filter(user_id__in=users, night__range=(first, last))
     for user_id, night, n in (
@@ -172,10 +259,26 @@ def _diary_rows(users: set[int], first: date, last: date, covered_from: date) ->
     covered = episodes.filter(night__gte=covered_from)
     for user_id, night, severity, duration in covered.values_list("user_id", "night", "severity", "duration_minutes"):
         details.setdefault(user_id, []).append((night, severity, duration))
-    return {"per_night": per_night, "answered": answered, "details": details}
+    return {"per_night": per_night, "answered": answered, "details": details, "first_nights": _first_nights(users)}
 
 
-def _weeks(diary: dict, user_id: int, week_start: date) -> list[Week]:
+def _first_nights(users: set[int]) -> dict[int, date]:
+    """The night each diary began: the night the account was made in (its first morning check-in is about
+    it), or the earliest night logged, if earlier (an import)."""
+    first = {
+        user_id: night_of(joined, ZoneInfo(zone))
+        for user_id, joined, zone in Profile.objects.filter(user_id__in=users).values_list(
+            "user_id", "user__date_joined", "timezone"
+        )
+    }
+    for model, day in ((Episode, "night"), (CheckIn, "date")):
+        earliest = model.objects.filter(user_id__in=users).values("user_id").annotate(first=Min(day)).order_by()
+        for user_id, night in earliest.values_list("user_id", "first"):
+            first[user_id] = min(first.get(user_id, night), night)
+    return first
+
+
+def _weeks(diary: dict, user_id: int, week_start: date, first_night: date) -> list[Week]:
     """The covered week (last) and the four before it; only the covered week lists its nights."""
     per_night, answered = diary["per_night"], diary["answered"]
     week_end = week_start + timedelta(days=6)
@@ -192,9 +295,22 @@ def _weeks(diary: dict, user_id: int, week_start: date) -> list[Week]:
             if cramps is None and (user_id, day) in answered:
                 cramps = 0 if answered[(user_id, day)] else 1
             counts.append(cramps)  # None: no check-in answer and no episode
-        weeks.append(_week(counts, details if index == WEEKS_BEFORE else []))
-    weeks[-1].nights = [Night(day, cramps) for day, cramps in zip(days, counts, strict=True)]
+        before_diary = sum(1 for day in days if day < first_night)
+        weeks.append(_week(counts, details if index == WEEKS_BEFORE else [], before_diary))
+    weeks[-1].nights = _nights(days, counts, first_night)
     return weeks
+
+
+def _nights(days: tuple[date, ...], counts: list[int | None], first_night: date) -> list[Night]:
+    worst = max([1, *(c or 0 for c in counts)])
+    nights = []
+    for day, cramps in zip(days, counts, strict=True):
+        night = Night(day, cramps, before_diary=day < first_night)
+        if cramps:
+            night.width = max(4, round(cramps * 100 / worst))
+            night.bar = "#" * max(1, round(cramps * min(worst, BAR_CHARS) / worst))
+        nights.append(night)
+    return nights
 
 
 @lru_cache(maxsize=64)
@@ -204,7 +320,7 @@ def _days(week_start: date) -> tuple[tuple[date, ...], ...]:
     return tuple(tuple(first + timedelta(days=7 * w + d) for d in range(7)) for w in range(WEEKS_BEFORE + 1))
 
 
-def _week(counts: list[int | None], details: list[tuple]) -> Week:
+def _week(counts: list[int | None], details: list[tuple], before_diary: int) -> Week:
     logged = [c for c in counts if c is not None]
     severities = [s for s, _ in details if s is not None]
     durations = [float(d) for _, d in details if d is not None]
@@ -213,9 +329,11 @@ def _week(counts: list[int | None], details: list[tuple]) -> Week:
         cramps=sum(logged),
         cramp_nights=sum(1 for c in logged if c > 0),
         cramp_free_nights=logged.count(0),
-        missing_nights=len(counts) - len(logged),
+        # Nights before the diary began hold no data by construction: they are not "missing".
+        missing_nights=len(counts) - len(logged) - before_diary,
         median_severity=round(median(severities), 1) if severities else None,
         median_duration=round(median(durations), 1) if durations else None,
+        before_diary=before_diary,
     )
 
 
@@ -224,4 +342,9 @@ def _mean(values: list[int]) -> float | None:
 
 
 def links() -> dict:
-    return {"log": f"{settings.SITE_URL}/", "insights": f"{settings.SITE_URL}/insights/"}
+    return {
+        "log": f"{settings.SITE_URL}/",  # opens on "Any cramps last night?": "None" is one tap
+        "insights": f"{settings.SITE_URL}/insights/",
+        "settings": f"{settings.SITE_URL}/settings/",
+        "sharing": f"{settings.SITE_URL}/sharing/",
+    }

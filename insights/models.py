@@ -121,6 +121,14 @@ class DigestDelivery(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed, will retry"
         ABANDONED = "abandoned", "Gave up after repeated failures"
+        BOUNCED = "bounced", "Address refused for good; no more emails to it"
+        SKIPPED = "skipped", "Not sent: opted out since, or a week before the diary began"
+
+    class Kind(models.TextChoices):
+        WELCOME = "welcome", "Welcome: the diary's first week"
+        WEEK = "week", "The week in numbers"
+        MISSED = "missed", "Nothing logged this week"
+        PAUSED = "paused", "Nothing logged again: the last one until the diary changes"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
     week_start = models.DateField(help_text="local Monday of the week covered")
@@ -130,6 +138,7 @@ class DigestDelivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     tip_id = models.CharField(max_length=64, blank=True, help_text="the rotating tip sent, so the next week differs")
+    kind = models.CharField(max_length=8, choices=Kind.choices, blank=True, help_text="which email was sent")
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -31,6 +31,7 @@ def production_env(**overrides) -> dict[str, str]:
         "SITE_URL": SITE,
         "ALLOWED_HOSTS": "cramps.example.org",
         "CSRF_TRUSTED_ORIGINS": SITE,
+        "DEFAULT_FROM_EMAIL": "CrampTrack <cramptrack@cramps.example.org>",
         "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
         "REDIS_URL": settings.REDIS_URL,
         "TRUSTED_PROXY_COUNT": "0",
@@ -125,6 +126,24 @@ def test_refuses_a_weak_secret_key_on_https(weak):
     result = manage(production_env(SECRET_KEY=weak), "check")
     assert result.returncode != 0
     assert "SECRET_KEY is too weak" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("DEFAULT_FROM_EMAIL", None),  # the laptop default, cramptrack@localhost
+        ("DEFAULT_FROM_EMAIL", "CrampTrack <cramptrack@cramptrack.local>"),
+        ("EMAIL_MESSAGE_ID_DOMAIN", "cramptrack.local"),
+    ],
+)
+def test_refuses_a_local_only_mail_domain_on_https(setting, value):
+    result = manage(production_env(**{setting: value}), "check")
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {setting} uses the domain" in result.stderr
+
+
+def test_message_ids_name_the_sites_own_host():
+    assert settings_in(production_env(), "EMAIL_MESSAGE_ID_DOMAIN") == {"EMAIL_MESSAGE_ID_DOMAIN": "cramps.example.org"}
 
 
 def test_make_run_defaults_still_start():

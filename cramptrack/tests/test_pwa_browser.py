@@ -178,6 +178,35 @@ def test_a_red_flag_stays_until_acknowledged_then_moves_to_the_history(new_conte
     assert errors == []
 
 
+def test_a_bounced_address_and_a_paused_email_are_shown_on_you_with_the_way_back(new_context, live):
+    from django.utils import timezone
+
+    from diary.models import Profile
+
+    alice = make_user("alice@example.org")
+    profile = Profile.objects.filter(user=alice)
+    profile.update(email_bounced_address="alice@example.org", email_bounced_at=timezone.now())
+    page = new_context(user=alice).new_page()
+    page.goto("/settings/")
+    notice = page.locator("#email-bounced")
+    notice.wait_for()
+    assert "Emails to alice@example.org bounced" in notice.text_content()
+    assert notice.get_by_role("link", name="Update my address").get_attribute("href") == "/accounts/email/"
+    screenshot(page, "settings-email-bounced")
+    notice.get_by_role("button", name="Re-enable this address").click()
+    page.wait_for_selector("#email-bounced", state="hidden")
+    eventually(page, lambda: not profile.get().email_bounced_address)
+
+    profile.update(digest_paused_at=timezone.now() + timedelta(days=1))  # paused after the last entry
+    page.reload()
+    paused = page.locator("#email-paused")
+    paused.wait_for()
+    assert "The weekly email is paused" in paused.text_content()
+    screenshot(page, "settings-email-paused")
+    paused.get_by_role("button", name="Resume it now").click()
+    eventually(page, lambda: profile.get().digest_paused_at is None)
+
+
 def test_offline_five_cramps_survive_a_reload_and_sync_exactly_once(new_context, live):
     alice = make_user("alice@example.org")
     context = new_context(user=alice, service_workers="allow")

@@ -62,7 +62,8 @@ def due_patients(count: int) -> set[str]:
     now = timezone.now()
     emails = set()
     for n in range(count):
-        user = User.objects.create_user(email=f"p{n:03d}@example.org")  # no password: no hashing cost
+        # No password: no hashing cost. Joined a month ago: a week before joining gets no email.
+        user = User.objects.create_user(email=f"p{n:03d}@example.org", date_joined=now - timedelta(days=30))
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         user.profile.digest_next_at = now - timedelta(minutes=1)
         user.profile.save()

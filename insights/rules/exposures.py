@@ -40,6 +40,7 @@ class ExposureRule:
     exploratory: bool = False
     lower_words: str = ""  # what a lower rate means, for two-sided rules
     no_pattern_words: str = ""
+    topic: str = ""  # what it compares, in a list of several: "cold feet"
 
     def evaluate(self, c: stats.Comparison, logged_nights: int) -> Finding:
         label = " (exploratory)" if self.exploratory else ""
@@ -184,6 +185,7 @@ R02 = ExposureRule(
     "exercise minutes or 'harder than usual'",
     0.012,
     tip_higher="Build up training gradually, and stretch your calves after exercise and at bedtime.",
+    topic="harder exercise",
 )
 R02S = ExposureRule(
     "R02",
@@ -194,6 +196,7 @@ R02S = ExposureRule(
     "exercise minutes",
     0.0028,
     tip_higher="Regular light activity, such as a daily walk, may help.",
+    topic="your least active days",
 )
 R03 = ExposureRule(
     "R03",
@@ -208,6 +211,7 @@ R03 = ExposureRule(
     "mixed, so let your diary tell you.",
     lower_words="Cold doesn't look like a trigger for you.",
     no_pattern_words="So far cold doesn't look like a trigger for you.",
+    topic="cold feet",
 )
 R04 = ExposureRule(
     "R04",
@@ -219,6 +223,7 @@ R04 = ExposureRule(
     0.012,
     tip_higher="Drinking to thirst, with a little extra in heat or exercise, is reasonable. More isn't "
     "better: forcing down large amounts doesn't prevent cramps.",
+    topic="low-fluid days",
 )
 R04S = ExposureRule(
     "R04",
@@ -229,6 +234,7 @@ R04S = ExposureRule(
     "heavy sweating or vomiting and diarrhoea",
     0.0028,
     tip_higher="On long, sweaty days eat and salt your food normally; drink to thirst.",
+    topic="heavy sweating or stomach upsets",
 )
 R10 = ExposureRule(
     "R10",
@@ -239,6 +245,7 @@ R10 = ExposureRule(
     "hours sitting or standing",
     0.0028,
     tip_higher="Break up long sitting or standing: a short walk, ankle circles or calf raises every hour.",
+    topic="long sitting or standing",
 )
 R16 = ExposureRule(
     "R16",
@@ -250,6 +257,7 @@ R16 = ExposureRule(
     0.0028,
     exploratory=True,
     tip_higher="A relaxing wind-down routine before bed can't hurt.",
+    topic="stress",
 )
 R17 = ExposureRule(
     "R17",
@@ -262,11 +270,14 @@ R17 = ExposureRule(
     two_sided=True,
     lower_words="In your own trial, nights with the bedtime stretch had fewer cramps.",
     no_pattern_words="In your own trial the bedtime stretch made no clear difference.",
+    topic="the bedtime stretch",
 )
 
 
-# Every exposure rule: their alphas share out stats.ALPHA_PATTERNS (a test checks the sum).
+# Every exposure rule: their alphas share out stats.ALPHA_PATTERNS (a test checks the sum), and the
+# weekly email looks them up by finding key for its words about what is still open.
 ALL_RULES = (R02, R02S, R03, R04, R04S, R10, R16, R17)
+BY_KEY = {rule.key: rule for rule in ALL_RULES}
 
 
 def exposure_rules(d) -> list[ExposureRule]:

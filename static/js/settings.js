@@ -28,12 +28,37 @@ async function loadProfile() {
   fill(profileForm, profile);
   fill(emailForm, profile);
   $("#f-digest_weekday").value = String(profile.digest_weekday ?? 0);
-  $("#f-digest_hour").value = String(profile.digest_hour ?? 8);
+  $("#f-digest_hour").value = String(profile.digest_hour ?? 18);
   const detect = $("#detect-zone");
   detect.hidden = !detected || detected === profile.timezone;
   detect.textContent = `Use this phone's: ${detected}`;
   $("#email-verified").textContent =
     profile.email_verified === false ? "Confirm your email address (see the message we sent) to receive it." : "";
+  // A save with the email on, still waiting to be sent, resumes it as soon as it arrives.
+  showEmailState(pending?.body?.digest_enabled ? {} : profile);
+}
+
+// A bounced address or a pause after weeks without entries: say so, and offer the way back.
+function showEmailState(profile) {
+  $("#email-bounced").hidden = !profile.email_bounced_at;
+  $("#email-bounced [data-bounced-address]").textContent = profile.email || "";
+  $("#email-bounced [data-bounced-on]").textContent = whenText(profile.email_bounced_at);
+  $("#email-paused").hidden = !profile.digest_paused_at || !!profile.email_bounced_at;
+  $("#email-paused [data-paused-on]").textContent = whenText(profile.digest_paused_at);
+}
+
+function whenText(instant) {
+  return instant ? new Date(instant).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" }) : "";
+}
+
+// Saving the email on resumes it (the server clears the pause and the bounce).
+for (const id of ["#email-retry", "#email-resume"]) {
+  $(id).addEventListener("click", async () => {
+    await saveProfile({ digest_enabled: true });
+    emailForm.elements.digest_enabled.checked = true;
+    showEmailState({});
+    toast("The weekly email is on again.");
+  });
 }
 
 $("#detect-zone").addEventListener("click", () => {
