@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo test lint lock bench-api bench-analysis bench-honesty bench-digest bench-pwa reliability reliability-quick clean
+.PHONY: run demo test lint typecheck lock bench-api bench-analysis bench-honesty bench-digest bench-pwa reliability reliability-quick clean
 
 # The venv holds the development lock: the runtime's exact versions plus tests and tooling.
 $(BIN)/.installed: requirements.lock requirements-dev.lock
@@ -97,9 +97,16 @@ reliability: $(BIN)/.installed $(RELIABILITY_VENV)/.installed
 reliability-quick: $(BIN)/.installed $(RELIABILITY_VENV)/.installed
 	$(BIN)/python bench/reliability.py --quick $(RELIABILITY_ARGS)
 
+## lint: ruff (lint and format) and mypy
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) typecheck
+
+## typecheck: mypy with the Django and DRF plugins (configured in pyproject.toml)
+# The Django plugin imports the settings, which want a SECRET_KEY; this one is never used to sign anything.
+typecheck: $(BIN)/.installed
+	SECRET_KEY=typecheck-only DEBUG=0 $(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) $(RELIABILITY_VENV) var

@@ -5,7 +5,8 @@ from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 # Django's rewrite rules for `import ... from "./x.js";` and `export ... from "./x.js";`,
 # without the dynamic import() rule (the app doesn't use it).
-_MODULE_PATTERNS = ManifestStaticFilesStorage._js_module_import_aggregation_patterns[1][:3]
+# django-stubs leave this private attribute out.
+_MODULE_PATTERNS = ManifestStaticFilesStorage._js_module_import_aggregation_patterns[1][:3]  # type: ignore[attr-defined]
 
 
 class StaticStorage(CompressedManifestStaticFilesStorage):

@@ -14,6 +14,7 @@ from knox import views as knox_views
 from knox.models import AuthToken
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -94,7 +95,7 @@ class MedicationFilter(DateRangeFilter):
         fields = ["drug_class"]
 
 
-class IdempotentCreateMixin:
+class IdempotentCreateMixin(GenericAPIView):
     """POST with a known uuid returns the stored row (200) or 409 if the body differs."""
 
     def create(self, request, *args, **kwargs):
@@ -242,7 +243,9 @@ class SyncResultSerializer(serializers.Serializer):
     type = serializers.CharField()
     id = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=["created", "unchanged", "updated", "conflict", "invalid"])
-    errors = serializers.DictField()
+    # The metaclass moves declared fields out of the class, so this never shadows Serializer.errors;
+    # the stubs can't know that.
+    errors = serializers.DictField()  # type: ignore[assignment]
 
 
 class SyncView(APIView):

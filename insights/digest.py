@@ -146,7 +146,7 @@ def _nudge(week: Week, findings: list[Finding]) -> str:
     waiting = [f for f in findings if f.status == INSUFFICIENT and f.nights_needed and f.nights_needed <= 365]
     if not waiting:
         return ""
-    soonest = min(waiting, key=lambda f: f.nights_needed)
+    soonest = min(waiting, key=lambda f: f.nights_needed or 0)  # all set: filtered above
     return (
         f"{entry(soonest.trigger).title}: about {soonest.nights_needed} more logged nights at your pace would "
         "let CrampTrack test it. A one-tap morning check-in counts, even on a night without cramps."

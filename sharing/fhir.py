@@ -20,12 +20,13 @@ The red-flag checklist and onset context use a CrampTrack code system.
 
 import json
 from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from diary.localtime import night_bounds
-from diary.models import CHECKLIST_FIELDS, CheckIn, Episode, MedicationCourse
+from diary.models import CHECKLIST_FIELDS, CheckIn, Episode, MedicationCourse, field_label
 
 from .models import Grant
 
@@ -96,7 +97,7 @@ def episode_observation(episode: Episode, patient_ref: str, zone, with_notes: bo
         code, display = BODY_SITES[episode.muscle]
         body_site["coding"] = [{"system": SNOMED, "code": code, "display": display}]
     side_code, side_display = SIDES[episode.side]
-    components = [
+    components: list[dict[str, Any]] = [
         {
             "code": {"coding": [LATERALITY]},
             "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": side_code, "display": side_display}]},
@@ -116,11 +117,11 @@ def episode_observation(episode: Episode, patient_ref: str, zone, with_notes: bo
         )
     for name in RED_FLAG_FIELDS:
         if getattr(episode, name):
-            label = str(Episode._meta.get_field(name).verbose_name)
+            label = field_label(Episode, name)
             components.append(
                 {"code": {"coding": [{"system": CRAMPTRACK, "code": name, "display": label}]}, "valueBoolean": True}
             )
-    resource = {
+    resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": str(episode.uuid),
         "identifier": [{"system": "urn:ietf:rfc:3986", "value": _urn(episode.uuid)}],
