@@ -16,9 +16,10 @@ RUN apt-get update \
         fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
-# Dependencies first, so a code change doesn't reinstall them.
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# Dependencies first, so a code change doesn't reinstall them: the runtime lock only (no test
+# tools), every package at its locked version and hash.
+COPY requirements.lock .
+RUN pip install --require-hashes -r requirements.lock
 
 # The code stays root-owned (the app can't rewrite itself); only var/ is writable.
 # Copied explicitly rather than `COPY . .` so a developer's .env (with its

@@ -1,6 +1,7 @@
 # CrampTrack. `make run` runs the whole system on embedded defaults; `make test` runs the tests.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The interpreter the venv is made from: python3.11 where there is one (pyproject.toml's requires-python).
+PYTHON ?= $(or $(shell command -v python3.11 2>/dev/null),python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
@@ -9,13 +10,25 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo test lint bench-api bench-analysis bench-honesty bench-digest bench-import bench-pwa reliability reliability-quick clean
+.PHONY: run demo test lint typecheck lock bench-api bench-analysis bench-honesty bench-digest bench-import bench-pwa reliability reliability-quick clean
 
-$(BIN)/.installed: requirements.txt
+# The venv holds the development lock: the runtime's exact versions plus tests and tooling.
+$(BIN)/.installed: requirements.lock requirements-dev.lock
+	$(PYTHON) tools/check_python.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
+
+# Re-lock after changing requirements.txt or requirements-dev.txt: versions already locked stay
+# unless a requirement moves them (`make lock LOCK_ARGS=--upgrade` takes the newest of everything).
+# The dev lock is resolved within the runtime lock's versions, so tests run what production runs.
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 --python-platform linux \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
+## lock: compile requirements.lock (runtime, the Docker image) and requirements-dev.lock (make, CI)
+lock: $(BIN)/.installed
+	$(LOCK) requirements.txt --output-file requirements.lock
+	$(LOCK) requirements-dev.txt --constraint requirements.lock --output-file requirements-dev.lock
 
 # axe-core for the browser tests' accessibility checks. Lighthouse (a dev
 # dependency) is only for bench/lighthouse.sh, which installs it itself.
@@ -88,9 +101,16 @@ reliability: $(BIN)/.installed $(RELIABILITY_VENV)/.installed
 reliability-quick: $(BIN)/.installed $(RELIABILITY_VENV)/.installed
 	$(BIN)/python bench/reliability.py --quick $(RELIABILITY_ARGS)
 
+## lint: ruff (lint and format) and mypy
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) typecheck
+
+## typecheck: mypy with the Django and DRF plugins (configured in pyproject.toml)
+# The Django plugin imports the settings, which want a SECRET_KEY; this one is never used to sign anything.
+typecheck: $(BIN)/.installed
+	SECRET_KEY=typecheck-only DEBUG=0 $(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) $(RELIABILITY_VENV) var

@@ -1,5 +1,7 @@
 """Users log in with their email address and are either patients or clinicians."""
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
@@ -30,14 +32,16 @@ class User(AbstractUser):
         PATIENT = "patient", "Patient"
         CLINICIAN = "clinician", "Clinician"
 
-    username = None
+    # Removing AbstractUser's username and replacing its manager are what Django's docs do for an
+    # email login; the stubs type both as AbstractUser's and can't express either.
+    username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     def __str__(self):
         return self.email

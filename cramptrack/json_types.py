@@ -41,7 +41,7 @@ def type_error(field: serializers.Field, value) -> str | None:
     return None
 
 
-class StrictJSONTypes:
+class StrictJSONTypes(serializers.Serializer):
     """Refuse values of the wrong JSON type with one message per field, before DRF coerces them."""
 
     def to_internal_value(self, data):

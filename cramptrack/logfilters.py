@@ -11,10 +11,13 @@ import traceback
 
 from django.db import DatabaseError as DjangoDatabaseError
 
+DATABASE_ERRORS: tuple[type[Exception], ...]
 try:
     from psycopg import Error as PsycopgError
+
+    DATABASE_ERRORS = (DjangoDatabaseError, PsycopgError)
 except ImportError:  # SQLite only
-    PsycopgError = DjangoDatabaseError
+    DATABASE_ERRORS = (DjangoDatabaseError,)
 
 
 def _chain(error):
@@ -31,7 +34,7 @@ class RedactDatabaseDetail(logging.Filter):
             error = record.exc_info[1]
             text = "".join(traceback.format_exception(error))
             for link in _chain(error):
-                if isinstance(link, DjangoDatabaseError | PsycopgError):
+                if isinstance(link, DATABASE_ERRORS):
                     full = str(link)
                     primary = full.split("\n", 1)[0]
                     if full != primary:

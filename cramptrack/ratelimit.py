@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from allauth.account.adapter import get_adapter
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from accounts.allauth_compat import rate_limit_windows
@@ -65,7 +65,7 @@ ALLAUTH_ACTIONS = {
 def allauth_retry_after(request) -> int:
     """allauth does not say which of its limits refused a request, so answer with the longest
     window among the page's limits: by then every one of them has room again."""
-    name = getattr(getattr(request, "resolver_match", None), "url_name", None)
+    name = getattr(getattr(request, "resolver_match", None), "url_name", None) or ""
     actions = ALLAUTH_ACTIONS.get(name, ("login", "login_failed", "signup", "reset_password"))
     durations = [window for action in actions for window in rate_limit_windows(action)]
     return math.ceil(max(durations, default=60))
@@ -73,6 +73,7 @@ def allauth_retry_after(request) -> int:
 
 def too_many(request, retry_after: int, detail: str = "Too many requests; please try again later."):
     """The 429 answer: JSON under /api/, a page elsewhere; always with Retry-After."""
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": detail}, status=429)
     else:

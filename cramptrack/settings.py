@@ -144,7 +144,7 @@ else:
 
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
     # Kombu's filesystem transport: a broker that needs no server, for one machine.
     _broker_dir = VAR_DIR / "broker"

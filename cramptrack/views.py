@@ -18,7 +18,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from diary import choices
-from diary.models import CHECKLIST_FIELDS, Episode
+from diary.models import CHECKLIST_FIELDS, Episode, field_label
 from insights.catalogue import CATALOGUE, ESCALATION_LEVELS, RULES
 
 STATIC_DIR = settings.BASE_DIR / "static"
@@ -63,14 +63,13 @@ def page(template: str, script: str, **context):
 
 
 def episode_form_context() -> dict:
-    field = Episode._meta.get_field
     return {
         "muscles": [(value, *split_label(label)) for value, label in choices.Muscle.choices],
         "sides": choices.Side.choices,
         "contexts": choices.OnsetContext.choices,
         "reliefs": choices.Relief.choices,
         "walking_reliefs": choices.WalkingPainRelief.choices,
-        "red_flags": [(name, str(field(name).verbose_name).capitalize()) for name in RED_FLAG_FIELDS],
+        "red_flags": [(name, field_label(Episode, name).capitalize()) for name in RED_FLAG_FIELDS],
         "scale": range(11),
     }
 

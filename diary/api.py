@@ -7,6 +7,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -86,7 +87,7 @@ class MedicationFilter(DateRangeFilter):
         fields = ["drug_class"]
 
 
-class IdempotentCreateMixin:
+class IdempotentCreateMixin(GenericAPIView):
     """POST with a known uuid returns the stored row (200) or 409 if the body differs."""
 
     def create(self, request, *args, **kwargs):
@@ -220,7 +221,9 @@ class SyncResultSerializer(serializers.Serializer):
     type = serializers.CharField()
     id = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=["created", "unchanged", "updated", "conflict", "invalid"])
-    errors = serializers.DictField()
+    # The metaclass moves declared fields out of the class, so this never shadows Serializer.errors;
+    # the stubs can't know that.
+    errors = serializers.DictField()  # type: ignore[assignment]
 
 
 class SyncView(APIView):

@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import zipfile
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -62,7 +63,7 @@ TABLES = {
 def _local(rows: list[dict]) -> list[dict]:
     for row in rows:
         if row.get("started_at"):
-            instant = timezone.datetime.fromisoformat(row["started_at"].replace("Z", "+00:00"))
+            instant = datetime.fromisoformat(row["started_at"].replace("Z", "+00:00"))
             row["started_at"] = instant.astimezone(ZoneInfo(row["timezone"])).isoformat()
     return rows
 

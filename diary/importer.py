@@ -15,9 +15,10 @@ import io
 import json
 import uuid
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -36,7 +37,7 @@ from .exporter import (
 )
 from .localtime import is_valid_zone
 from .models import CheckIn, DoseChange, Episode, MedicationCourse
-from .recording import Conflict, create_all_once, create_once, upsert_checkin
+from .recording import Conflict, create_all_once, create_once, iso_date_or_none, upsert_checkin
 from .serializers import (
     CheckInSerializer,
     EpisodeSerializer,
@@ -297,15 +298,16 @@ SERIALIZERS = {
 
 def _import_row(user, kind: str, data: dict) -> bool:
     if kind == "checkins":
-        stored = CheckIn.objects.filter(user=user, date=data.get("date")).first()
+        day = iso_date_or_none(data.get("date"))  # not a date: upsert_checkin says why
+        stored = CheckIn.objects.filter(user=user, date=day).first() if day else None
         before = CheckIn.objects.filter(pk=stored.pk).values().first() if stored else None
         row, created = upsert_checkin(user, data)
         after = CheckIn.objects.filter(pk=row.pk).values().first()
         return created or _changed(before, after)
     if kind == "profile":
-        serializer = ProfileSerializer(user.profile, data=data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        serializer.save()
+        profile = ProfileSerializer(user.profile, data=data, partial=True)
+        profile.is_valid(raise_exception=True)
+        profile.save()
         return False
     serializer_class, scope = SERIALIZERS[kind]
     serializer = serializer_class(data=data, context={"user": user})
@@ -315,7 +317,7 @@ def _import_row(user, kind: str, data: dict) -> bool:
     return created
 
 
-def _changed(before: dict | None, after: dict | None) -> bool:
+def _changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> bool:
     ignore = {"updated_at"}
     return {k: v for k, v in (before or {}).items() if k not in ignore} != {
         k: v for k, v in (after or {}).items() if k not in ignore

@@ -6,7 +6,9 @@ never leave the server; the API addresses rows by `uuid` (or check-ins by date).
 """
 
 import uuid
+from collections.abc import Collection
 from datetime import date
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,6 +25,13 @@ from .localtime import is_valid_zone, next_weekly, night_of
 def validate_zone(value: str) -> None:
     if not is_valid_zone(value):
         raise ValidationError(f'"{value}" is not an IANA time zone name (for example "Europe/London").')
+
+
+def field_label(model: type[models.Model], name: str) -> str:
+    """A column's verbose name, as people read it (forms, exports, the clinician's pages)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{model.__name__}.{name} is not a column"
+    return str(field.verbose_name)
 
 
 def zero_to_ten():
@@ -128,7 +137,7 @@ def touch_diary(user_id: int) -> None:
     Profile.objects.filter(user_id=user_id).update(diary_changed_at=timezone.now())
 
 
-def diary_written(user_id: int, nights: set[date] = frozenset()) -> None:
+def diary_written(user_id: int, nights: Collection[date] = frozenset()) -> None:
     """What every diary write does, first thing in the row's own transaction.
 
     The diary is marked changed (touch_diary), and an episode's night can no longer be
@@ -166,7 +175,7 @@ class DiaryRow(models.Model):
             row.fill_derived()
         with transaction.atomic(savepoint=False):
             diary_written(owner_id, set().union(*(row.nights() for row in rows)))
-            cls.objects.bulk_create(rows, batch_size=1000)
+            cls._default_manager.bulk_create(rows, batch_size=1000)
 
     def fill_derived(self) -> None:
         """Set the fields computed from others, before the row is written."""
@@ -180,8 +189,12 @@ class DiaryRow(models.Model):
         """The nights this row says had cramps."""
         return set()
 
+    # Every diary row carries a client uuid (see the module docstring).
+    uuid: UUID
+
     def owner_id(self) -> int:
-        return self.user_id
+        """The user whose diary this row is in."""
+        raise NotImplementedError
 
 
 # The checklist shown with every cramp: the flags the analysis, the clinician
@@ -283,6 +296,9 @@ class Episode(DiaryRow):
             self.timezone = self.user.profile.timezone
         self.night = night_of(self.started_at, self.zone)
 
+    def owner_id(self) -> int:
+        return self.user_id
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -299,7 +315,7 @@ class Episode(DiaryRow):
         return flags
 
 
-def correct_no_cramp_answers(user_id: int, nights: set[date]) -> None:
+def correct_no_cramp_answers(user_id: int, nights: Collection[date]) -> None:
     """An episode is a positive fact: a "no cramps" answer for its night is corrected."""
     if nights:
         CheckIn.objects.filter(user_id=user_id, date__in=nights, no_cramps=True).update(no_cramps=False)
@@ -385,6 +401,9 @@ class CheckIn(DiaryRow):
     def __str__(self):
         return f"check-in for {self.date}"
 
+    def owner_id(self) -> int:
+        return self.user_id
+
 
 class MedicationCourse(DiaryRow):
     """A course of a medicine, supplement or therapy, with start and stop dates."""
@@ -423,6 +442,9 @@ class MedicationCourse(DiaryRow):
 
     def is_active_on(self, day: date) -> bool:
         return self.started_on <= day and (self.stopped_on is None or day <= self.stopped_on)
+
+    def owner_id(self) -> int:
+        return self.user_id
 
 
 class DoseChange(DiaryRow):

@@ -9,10 +9,10 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from rest_framework.exceptions import ValidationError
 
-from .models import CheckIn, Episode, touch_diary
+from .models import CheckIn, DiaryRow, Episode, touch_diary
 from .serializers import CheckInSerializer, EpisodeSerializer
 
 SYNC_MAX_RECORDS = 500
@@ -24,7 +24,7 @@ _NOT_COMPARED = {"id", "uuid", "user", "night", "created_at", "updated_at"}
 class Conflict(Exception):
     """The uuid exists with different content; the stored row wins until the client decides."""
 
-    def __init__(self, stored: Model, fields: list[str]):
+    def __init__(self, stored: DiaryRow, fields: list[str]):
         super().__init__(f"stored row differs in {', '.join(fields)}")
         self.stored = stored
         self.fields = fields
@@ -45,7 +45,7 @@ def differing_fields(stored: Model, validated: dict[str, Any]) -> list[str]:
     return names
 
 
-def create_once(serializer, scope: QuerySet, *, lookup_first: bool = False, **save_kwargs) -> tuple[Model, bool]:
+def create_once(serializer, scope: QuerySet, *, lookup_first: bool = False, **save_kwargs) -> tuple[DiaryRow, bool]:
     """Save a validated serializer's row unless its uuid is already in `scope`.
 
     Returns (row, created). The same uuid with the same body returns the stored
@@ -94,7 +94,7 @@ def create_all_once(model, user, rows: list[tuple[int, dict]]) -> tuple[int, int
     return len(new), unchanged, conflicts
 
 
-def _same_or_conflict(stored: Model, validated: dict) -> Model:
+def _same_or_conflict(stored: DiaryRow, validated: dict) -> DiaryRow:
     fields = differing_fields(stored, validated)
     if fields:
         raise Conflict(stored, fields)
@@ -129,7 +129,9 @@ def upsert_checkin(user, data: dict, *, partial: bool = True, strict: bool = Fal
         if stored is not None and not partial:
             for name in _writable(serializer):
                 if name not in serializer.validated_data:
-                    serializer.validated_data[name] = CheckIn._meta.get_field(name).get_default()
+                    field = CheckIn._meta.get_field(name)
+                    assert isinstance(field, Field)  # a writable serializer field is a column
+                    serializer.validated_data[name] = field.get_default()
         return serializer.save(user=user), stored is None
 
 
@@ -192,7 +194,9 @@ def _sync_checkin(user, index: int, data: dict) -> SyncResult:
     try:
         row, created = upsert_checkin(user, data, strict=True)
     except ValidationError as error:
-        return SyncResult(index, "checkin", data.get("id"), "invalid", error.detail)
+        # A serializer's errors: a dict by field.
+        errors = error.detail if isinstance(error.detail, dict) else {"non_field_errors": error.detail}
+        return SyncResult(index, "checkin", data.get("id"), "invalid", errors)
     except Conflict:
         return SyncResult(index, "checkin", data.get("id"), "conflict", {"id": "This id belongs to another date."})
     return SyncResult(index, "checkin", str(row.uuid), "created" if created else "updated")

@@ -4,7 +4,7 @@ Field names here are the public contract: the API, the CSV columns and the
 JSON export all use them.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -26,7 +26,7 @@ from .models import (
 )
 from .safe_text import guard_text_fields
 
-EARLIEST_DATE = timezone.datetime(1950, 1, 1).date()
+EARLIEST_DATE = date(1950, 1, 1)
 
 
 def name_allowed_choices(fields) -> None:
@@ -72,10 +72,9 @@ def reject_far_future(day):
         raise serializers.ValidationError(f"Dates after {latest.isoformat()} (a year from now) are not accepted.")
 
 
-def zone_name(value: str) -> str:
+def zone_name(value: str) -> None:
     if not is_valid_zone(value):
         raise serializers.ValidationError(f'"{value}" is not an IANA time zone name (for example "Europe/London").')
-    return value
 
 
 class EpisodeSerializer(DiarySerializer):
@@ -309,7 +308,8 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
         return profile.email_bounced_at if profile.email_bounced else None
 
     def validate_timezone(self, value):
-        return zone_name(value)
+        zone_name(value)
+        return value
 
     def validate_birth_year(self, value):
         this_year = timezone.now().year

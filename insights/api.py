@@ -43,7 +43,9 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class RedFlagAcknowledgementSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(source="get_flag_display", read_only=True)
+    # A declared field, moved out of the class by the metaclass: it never replaces Field.label, which
+    # the stubs can't know.
+    label = serializers.CharField(source="get_flag_display", read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = RedFlagAcknowledgement

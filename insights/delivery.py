@@ -140,7 +140,7 @@ def _week_due(profile: Profile, now) -> date:
     latest = next_weekly(now - timedelta(days=8), zone, weekday, hour)
     while (later := next_weekly(latest, zone, weekday, hour)) <= now:
         latest = later
-    return week_before(max(profile.digest_next_at, latest), zone)
+    return week_before(max(profile.digest_next_at or latest, latest), zone)
 
 
 def _waiting(now) -> list[int]:
@@ -273,6 +273,7 @@ _ENHANCED = re.compile(r"\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 def address_refused(error: Exception) -> bool:
     """A mail server's permanent refusal of the recipient's address (user unknown), at RCPT TO or DATA."""
+    replies: list[tuple[int, bytes | str]]
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         replies = list(error.recipients.values())
     elif isinstance(error, smtplib.SMTPDataError):

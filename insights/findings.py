@@ -1,13 +1,15 @@
 """A finding: one rule's result for one diary, and the shared wording of findings."""
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from typing import Protocol
 
 import numpy as np
 
 from . import stats
 from .catalogue import cite
-from .panel import Panel
+from .panel import Course, Panel
 
 INSUFFICIENT = "insufficient_data"
 
@@ -76,7 +78,7 @@ def interval_words(interval: tuple[float | None, float | None] | None) -> str:
     """A rate ratio's plausible range as the person reads it."""
     if not interval or interval[0] is None:
         return ""
-    low, high = interval
+    low, high = interval[0], interval[1]  # indexed, so the check above narrows low
     top = "no upper limit yet" if high is None else _ratio(high)
     return f"; plausible range {_ratio(low)} to {top}"
 
@@ -97,7 +99,11 @@ def escalate(rule, trigger, key, level, what, extra="") -> Finding:
     return Finding(rule, trigger, key, ESCALATION, message, escalation=level)
 
 
-def active_course(panel: Panel, classes: set[str], on: date) -> object | None:
+class HasCourses(Protocol):
+    courses: list[Course]
+
+
+def active_course(panel: HasCourses, classes: Collection[str], on: date) -> Course | None:
     for course in panel.courses:
         if (
             course.drug_class in classes

@@ -34,7 +34,7 @@ def nudge(findings: list[Finding]) -> str:
     ]
     if not waiting:
         return ""
-    soonest = min(waiting, key=lambda f: f.nights_needed)
+    soonest = min(waiting, key=lambda f: f.nights_needed or 0)  # all set: filtered above
     rule = BY_KEY[soonest.key]
     return (
         f"Next to test: {rule.topic}. At your pace that needs about {soonest.nights_needed} more logged nights "

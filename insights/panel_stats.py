@@ -143,7 +143,7 @@ def _trimesters(panel: Panel) -> dict:
     due = panel.profile.get("due_date")
     counts = {}
     if due:
-        weeks = 40 - (np.datetime64(due) - panel.nights).astype(int) / 7
+        weeks = 40 + (panel.nights - np.datetime64(due)).astype(int) / 7  # 40 weeks at the due date
         for name, low, high in TRIMESTERS:
             mask = (weeks >= low) & (weeks < high)
             counts[name] = {"cramps": int(panel.cramps[mask].sum()), "nights": int(mask.sum())}

@@ -8,6 +8,7 @@ written only after the check passes, by `record_view`.
 
 import uuid
 from datetime import datetime
+from functools import partial
 
 from django.db import transaction
 from django.http import Http404
@@ -52,22 +53,23 @@ def record_view(grant: Grant, what: str, detail: str = "", now: datetime | None 
 def record_views(grants: list[Grant], what: str, detail: str = "", now: datetime | None = None) -> list[AccessLog]:
     """Write one log row per grant read, and tell each patient about a clinician's first view."""
     now = now or timezone.now()
-    rows = AccessLog.objects.bulk_create(
-        [
+    rows = []
+    for grant in grants:
+        assert grant.clinician is not None, "only an accepted grant is ever read"
+        rows.append(
             AccessLog(
                 grant=grant,
                 patient_id=grant.patient_id,
-                clinician_id=grant.clinician_id,
+                clinician=grant.clinician,
                 clinician_email=grant.clinician.email,
                 what=what,
                 detail=detail[:200],
                 at=now,
             )
-            for grant in grants
-        ]
-    )
+        )
+    rows = AccessLog.objects.bulk_create(rows)
     for grant in grants:
         if grant.first_view_notified_at is None:
             Grant.objects.filter(pk=grant.pk, first_viewed_at__isnull=True).update(first_viewed_at=now)
-            transaction.on_commit(lambda pk=grant.pk: notify_first_view(pk))
+            transaction.on_commit(partial(notify_first_view, grant.pk))
     return rows

@@ -162,7 +162,7 @@ class AccessLogView(generics.ListAPIView):
 SHARE_ID = OpenApiParameter("share_id", str, OpenApiParameter.PATH, description="the share's id (a UUID)")
 
 
-class ClinicianView:
+class ClinicianView(APIView):
     """Session + TOTP, read-only, and the grant check before anything else is looked at."""
 
     authentication_classes = [SessionAuthentication]

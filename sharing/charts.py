@@ -5,6 +5,7 @@ understood by WeasyPrint), so the same markup serves the page, the print view
 and the PDF. Missing nights are drawn as gaps or grey ticks, never as zeros.
 """
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from django.utils.html import escape
@@ -56,7 +57,10 @@ def sparkline(series: list[int | None], width: int = 120, height: int = 28) -> S
 
 
 def timeline(
-    series: list[tuple[date, int | None]], courses: list[CourseEffect] = (), width: int = 960, bar_height: int = 120
+    series: list[tuple[date, int | None]],
+    courses: Sequence[CourseEffect] = (),
+    width: int = 960,
+    bar_height: int = 120,
 ) -> SafeString:
     """Bars per night, grey ticks for missing nights, and a lane per medication course."""
     n = len(series)

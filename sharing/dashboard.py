@@ -7,7 +7,7 @@ whatever their number (insights.panel loads a chunk in a fixed number of queries
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from diary.models import CONDITION_FIELDS
+from diary.models import CONDITION_FIELDS, Profile, field_label
 from insights.models import AnalysisState, Finding
 from insights.panel import Panel, load_panels
 
@@ -88,9 +88,7 @@ def profile_facts(grant: Grant) -> dict:
     """What the clinician always sees about the patient (the share form says so)."""
     profile = grant.patient.profile
     conditions = [
-        str(profile._meta.get_field(name).verbose_name).removeprefix("has ")
-        for name in CONDITION_FIELDS
-        if getattr(profile, name)
+        field_label(Profile, name).removeprefix("has ") for name in CONDITION_FIELDS if getattr(profile, name)
     ]
     return {
         "email": grant.patient.email,

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from diary.models import field_label
+
 DEFAULT_DAYS = 90
 MAX_DAYS = 365
 CODE_VALID_FOR = timedelta(hours=24)
@@ -145,7 +147,7 @@ class Grant(models.Model):
 
     @property
     def scope_names(self) -> list[str]:
-        return [str(self._meta.get_field(name).verbose_name) for name in SCOPES if getattr(self, name)]
+        return [field_label(Grant, name) for name in SCOPES if getattr(self, name)]
 
 
 # The scope flags, in the order they are shown.

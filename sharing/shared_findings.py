@@ -8,6 +8,7 @@ came with one), but as "a medicine": the name, the class and the class's guidanc
 
 import copy
 import re
+from collections.abc import Sequence
 
 from diary.models import MedicationCourse
 from insights.catalogue import CATALOGUE
@@ -26,7 +27,7 @@ def findings_for(grant: Grant) -> list[Finding]:
     return [without_medicines(finding, courses) for finding in findings]
 
 
-def without_medicines(finding: Finding, courses: list[tuple[str, object]]) -> Finding:
+def without_medicines(finding: Finding, courses: Sequence[tuple[str, object]]) -> Finding:
     names = sorted({name for name, _ in courses if name.strip()}, key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(name) for name in names), re.IGNORECASE) if names else None
     about_a_course = any(str(course_uuid) in finding.key for _, course_uuid in courses)

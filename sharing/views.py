@@ -126,8 +126,8 @@ def accept(request, token):
     if request.method == "POST":
         try:
             grant = grants.accept_invitation(token, request.user)
-        except grants.OfferError as error:
-            return render(request, "sharing/accept.html", {"offer": offer, "error": str(error)}, status=400)
+        except grants.OfferError as refused:
+            return render(request, "sharing/accept.html", {"offer": offer, "error": str(refused)}, status=400)
         messages.success(request, f"{grant.patient.email} is now sharing their diary with you.")
         return redirect("clinician-patient", share_id=grant.uuid)
     error = None

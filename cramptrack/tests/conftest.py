@@ -76,7 +76,7 @@ class LiveServer:
             self.process.wait(timeout=10)
 
     def running(self) -> bool:
-        return bool(self.process) and self.process.poll() is None
+        return self.process is not None and self.process.poll() is None
 
 
 @pytest.fixture(scope="session")

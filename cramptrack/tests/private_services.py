@@ -99,9 +99,11 @@ class PrivateRedis:
 
     def pause(self) -> None:
         """SIGSTOP: connections are still accepted by the kernel, but nothing ever answers."""
+        assert self.process is not None, "not started"
         os.kill(self.process.pid, signal.SIGSTOP)
 
     def resume(self) -> None:
+        assert self.process is not None, "not started"
         os.kill(self.process.pid, signal.SIGCONT)
 
     def close(self) -> None:
@@ -196,6 +198,7 @@ class Gunicorn:
         started(self.process, self._answers, 30, f"gunicorn start (see {self.log_path})")
 
     def _answers(self) -> bool:
+        assert self.process is not None, "not started"
         if self.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
         try:

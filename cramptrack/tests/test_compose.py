@@ -215,7 +215,7 @@ def test_dockerfile_copies_every_local_app_and_serves_the_same_wsgi_module(servi
     dockerfile = (ROOT / "Dockerfile").read_text()
     copied = {Path(line.split()[1]).parts[0] for line in dockerfile.splitlines() if line.startswith("COPY ")}
     local_apps = {app.split(".")[0] for app in settings.INSTALLED_APPS if (ROOT / app.split(".")[0]).is_dir()}
-    needed = local_apps | {"cramptrack", "templates", "static", "manage.py", "requirements.txt"}
+    needed = local_apps | {"cramptrack", "templates", "static", "manage.py", "requirements.lock"}
     assert not needed - copied, f"Dockerfile does not copy {sorted(needed - copied)}"
     cmd = re.search(r"^CMD .*\bgunicorn (\S+)", dockerfile, flags=re.MULTILINE)
     assert cmd and cmd.group(1) == argv_of(services["web"]["command"])[1]

@@ -36,11 +36,11 @@ def references_to_user() -> list[tuple[type, str]]:
     """(model, lookup) for every chain of up to three foreign keys / one-to-ones ending at the
     user model, in every installed model, auto-created many-to-many tables included."""
     user_model = get_user_model()
-    reach = {user_model: {""}}
+    reach: dict[type[models.Model], set[str]] = {user_model: {""}}
     for _ in range(3):
         for model in apps.get_models(include_auto_created=True):
             for field in model._meta.concrete_fields:
-                if field.is_relation and (field.many_to_one or field.one_to_one):
+                if field.related_model is not None and (field.many_to_one or field.one_to_one):
                     for rest in list(reach.get(field.related_model, ())):
                         reach.setdefault(model, set()).add(f"{field.name}__{rest}" if rest else field.name)
     return sorted(

@@ -170,7 +170,9 @@ class Browser:
         """Fill in the form on `path` and post it; returns the status, final URL and body after redirects."""
         status, page = self.get(path)
         assert status == 200, f"GET {path}: {status}"
-        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+        found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert found, f"GET {path}: no CSRF token in the form"
+        token = found.group(1).decode()
         body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
         request = urllib.request.Request(self.base + path, data=body, headers={"Referer": self.base + path})  # noqa: S310
         with self.opener.open(request, timeout=30) as response:

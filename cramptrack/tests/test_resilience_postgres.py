@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -110,7 +111,9 @@ def test_a_postgres_restart_is_a_fast_503_leaves_nothing_half_written_and_heals_
     def client(offset: int):
         number = 0
         while not stop.is_set():
-            records = [{"type": "episode", "data": episode(offset + number * BATCH + i)} for i in range(BATCH)]
+            records: list[dict[str, Any]] = [
+                {"type": "episode", "data": episode(offset + number * BATCH + i)} for i in range(BATCH)
+            ]
             status, answer, seconds = call("POST", sync_url, token, {"records": records})
             if status == 200 and {r["status"] for r in answer["results"]} != {"created"}:
                 status = -1  # a 200 that did not create everything

@@ -127,6 +127,6 @@ def test_episodes_are_logged_with_redis_down_or_hung_and_analysed_after_recovery
 def analysed_after_last_change(user_id: int) -> bool:
     changed = Profile.objects.get(user_id=user_id).diary_changed_at
     state = AnalysisState.objects.filter(user_id=user_id).first()
-    return bool(state and state.analysed_at and changed and state.analysed_at >= changed) and (
-        state.analysed_at <= timezone.now()
-    )
+    if state is None or state.analysed_at is None or changed is None:
+        return False
+    return changed <= state.analysed_at <= timezone.now()

@@ -183,6 +183,15 @@ def test_an_unreadable_csv_upload_is_a_400_with_its_line(alice_api):
     assert CheckIn.objects.count() == 0
 
 
+def test_a_checkin_row_with_an_impossible_date_is_a_400_with_its_line(alice_api):
+    upload = io.BytesIO(b"date,stress\n2026-10-01,3\n2026-13-45,4\n")
+    upload.name = "checkins.csv"
+    response = alice_api.post("/api/v1/import/", {"files": [upload]}, format="multipart")
+    assert response.status_code == 400
+    assert any(m.startswith("checkins.csv line 3: date:") for m in response.data["errors"]), response.data
+    assert CheckIn.objects.count() == 0
+
+
 def test_import_for_an_unknown_user_or_missing_file_is_a_clear_error(alice, tmp_path):
     with pytest.raises(CommandError, match="No account"):
         call_command("import_diary", "--user", "nobody@example.org", "x.csv")

@@ -1,6 +1,8 @@
 """Descriptive rules: when cramps come (R01, R08), trend and burden (R07), side and site (R09),
 pregnancy (R11) and the age gate (R15)."""
 
+from typing import Any
+
 import numpy as np
 
 from .. import stats
@@ -91,7 +93,7 @@ def _trend(d: DiaryStats) -> Finding:
     """The latest block of 28 logged nights against all nights before it, one exact test per completed block,
     each at its share of ALPHA_TREND (stats.block_alpha), so a year of daily looks keeps the error budget."""
     n = d.logged_nights
-    base = dict(rule="R07", trigger="pat_frequent_severe", key="R07")
+    base: dict[str, Any] = dict(rule="R07", trigger="pat_frequent_severe", key="R07")
     next_look = TREND_NIGHTS - n % TREND_NIGHTS
     if d.trend is None:
         return Finding(
@@ -168,7 +170,7 @@ ALPHA_DESCRIPTIVE = 0.01
 
 def r08_time_of_night(d: DiaryStats) -> Finding:
     votes = d.thirds
-    base = dict(rule="R08", trigger="pat_nocturnal_rest", key="R08")
+    base: dict[str, Any] = dict(rule="R08", trigger="pat_nocturnal_rest", key="R08")
     schedule = stats.doubling_look(len(votes), 15)
     if schedule is None:
         return Finding(

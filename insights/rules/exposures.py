@@ -5,6 +5,7 @@ Exposures are 1/0 per logged night, NaN where the check-in did not record them:
 an unrecorded exposure is never read as "no"."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,7 @@ class ExposureRule:
             firm_low, firm_high = stats.one_sided_sequence(c, self.alpha / stats.FIRM_FACTOR)
         rr = c.rate_ratio
         numbers = comparison_words(c, self.exposed_words, self.other_words) + interval_words((low, high))
-        base = dict(
+        base: dict[str, Any] = dict(
             rule=self.rule, trigger=self.trigger, key=self.key, counts=c.counts, rate_ratio=rr, interval=(low, high)
         )
         if low > 1 and (rr is None or rr >= stats.MIN_RATE_RATIO):
@@ -95,7 +96,9 @@ class ExposureRule:
 
     def _not_yet(self, c: stats.Comparison, logged_nights: int, label: str) -> Finding:
         """Not testable yet, and what would make it testable, in this diary's own terms."""
-        base = dict(rule=self.rule, trigger=self.trigger, key=self.key, counts=c.counts, status=INSUFFICIENT)
+        base: dict[str, Any] = dict(
+            rule=self.rule, trigger=self.trigger, key=self.key, counts=c.counts, status=INSUFFICIENT
+        )
         topic = f"Comparing {self.exposed_words} with {self.other_words}{label}"
         if not c.nights:
             return Finding(

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from diary.choices import DrugClass
 
@@ -22,7 +23,7 @@ from ..panel import Course
 DIURETICS = {DrugClass.THIAZIDE_DIURETIC, DrugClass.POTASSIUM_SPARING_DIURETIC, DrugClass.LOOP_DIURETIC}
 
 
-MEDICATION_TRIGGERS = {
+MEDICATION_TRIGGERS: dict[str, str] = {
     **{cls: "med_diuretic" for cls in DIURETICS},
     DrugClass.STATIN: "med_statin",
     DrugClass.RALOXIFENE: "med_raloxifene",
@@ -110,7 +111,7 @@ def _medication_change_point(change: Change, looks: list[tuple[int, stats.Compar
     course, trigger, start = change.course, change.trigger, change.start
     event = "started" if start == course.started_on else "increased the dose of"
     key = f"R06:{course.uuid}:{start.isoformat()}"
-    base = dict(rule="R06", trigger=trigger, key=key)
+    base: dict[str, Any] = dict(rule="R06", trigger=trigger, key=key)
     if not looks:
         first_look = start + timedelta(days=change.looks[0] + 1)
         return Finding(
@@ -194,7 +195,7 @@ SUPPLEMENT_OR_THERAPY = {
 }
 
 
-SUPPLEMENT_TRIGGER = {
+SUPPLEMENT_TRIGGER: dict[str, str] = {
     DrugClass.ACUPUNCTURE: "rx_acupuncture",
     DrugClass.CHIROPRACTIC: "rx_chiropractic_realignment",
     DrugClass.MASSAGE_THERAPY: "rx_massage",

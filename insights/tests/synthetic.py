@@ -43,7 +43,7 @@ def simulate(plan: Plan, seed: int):
     """Return (checkin rows, episode rows) in the shapes insights.panel.build_panel takes."""
     rng = np.random.default_rng(seed)
     zone = ZoneInfo(plan.zone)
-    days = []
+    days: list[date] = []
     day = plan.end
     while len(days) < plan.nights:
         day -= timedelta(days=1)

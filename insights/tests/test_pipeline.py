@@ -3,6 +3,7 @@
 import io
 import json
 import time
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -22,7 +23,7 @@ from insights.panel import load_panels
 pytestmark = pytest.mark.django_db
 
 
-def log_night(user, night: date, cramps_at: list[datetime] = (), **context):
+def log_night(user, night: date, cramps_at: Sequence[datetime] = (), **context):
     CheckIn.objects.create(user=user, date=night, no_cramps=not cramps_at, **context)
     for when in cramps_at:
         Episode.objects.create(user=user, started_at=when, muscle="calf", side="left", context="woke_from_sleep")

@@ -56,11 +56,11 @@ def interval(finding) -> str:
 @register.filter
 def flag_labels(names) -> str:
     """An episode's ticked warning signs, in words."""
-    from diary.models import Episode
+    from diary.models import Episode, field_label
 
     def words(name: str) -> str:
         try:
-            return str(Episode._meta.get_field(name).verbose_name)
+            return field_label(Episode, name)
         except Exception:
             return name.replace("_", " ")
 

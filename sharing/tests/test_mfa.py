@@ -18,8 +18,11 @@ PASSWORD = "correct horse battery"
 def shown_totp_secret(page) -> str:
     """The key allauth's set-up page shows, to type into an authenticator app by hand."""
     assert page.status_code == 200
-    field = re.search(r'<input[^>]*id="authenticator_secret"[^>]*>', page.content.decode()).group()
-    return re.search(r'value="([A-Z2-7]+=*)"', field).group(1)
+    field = re.search(r'<input[^>]*id="authenticator_secret"[^>]*>', page.content.decode())
+    assert field, "the set-up page shows no key"
+    value = re.search(r'value="([A-Z2-7]+=*)"', field.group())
+    assert value, field.group()
+    return value.group(1)
 
 
 def test_a_clinician_without_totp_is_sent_to_set_it_up_and_sees_nothing(diary):

@@ -10,24 +10,34 @@ import pydantic
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from fhir.resources.bundle import Bundle
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from conftest import make_user
+from diary import choices
 from diary.localtime import local_today
-from diary.models import CheckIn, Episode
+from diary.models import CHECKLIST_FIELDS, CheckIn, Episode, MedicationCourse
 from insights import refresh
 from sharing import fhir
 from sharing.models import AccessLog, Grant
 
 from .conftest import make_grant, seed_diary, seed_findings, signed_in
+from .fhir_r4 import InvalidFhir, validate
 
 NOTE = "PRIVATE-NOTE"
 
 
 def get(grant, name, **params):
     return signed_in(grant.clinician).get(reverse(name, args=[grant.uuid]), params)
+
+
+def fhir_export(grant) -> dict:
+    """The FHIR export as the clinician downloads it, once it has passed as a valid R4 Bundle."""
+    response = get(grant, "clinician-export-fhir")
+    assert response.status_code == 200 and response["Content-Type"] == "application/fhir+json"
+    document = response.json()
+    validate(document)
+    return document
 
 
 # --- Scope and notes ---------------------------------------------------------------------------
@@ -44,14 +54,14 @@ def test_notes_stay_hidden_unless_shared(grant):
     archive = zipfile.ZipFile(io.BytesIO(get(grant, "clinician-export-csv").content))
     assert NOTE.encode() not in b"".join(archive.read(name) for name in archive.namelist())
     assert "notes" not in next(csv.reader(io.StringIO(archive.read("episodes.csv").decode())))
-    assert NOTE not in get(grant, "clinician-export-fhir").content.decode()
+    assert NOTE not in json.dumps(fhir_export(grant))
 
 
 def test_notes_appear_when_shared(grant):
     Grant.objects.filter(pk=grant.pk).update(notes=True)
     assert NOTE in get(grant, "clinician-patient").content.decode()
     assert any(NOTE in row["notes"] for row in get(grant, "clinician-api-episodes").json()["results"])
-    assert NOTE in get(grant, "clinician-export-fhir").content.decode()
+    assert NOTE in json.dumps(fhir_export(grant))
 
 
 def test_parts_left_out_of_the_scope_are_404s_and_absent(diary, dr):
@@ -61,7 +71,7 @@ def test_parts_left_out_of_the_scope_are_404s_and_absent(diary, dr):
     assert get(grant, "clinician-api-medications").status_code == 200
     page = get(grant, "clinician-patient").content.decode()
     assert "Cramps night by night" not in page and "Findings" not in page and "Atorvastatin" in page
-    bundle = get(grant, "clinician-export-fhir").json()
+    bundle = fhir_export(grant)
     assert {e["resource"]["resourceType"] for e in bundle["entry"]} == {"Patient", "MedicationStatement"}
     assert zipfile.ZipFile(io.BytesIO(get(grant, "clinician-export-csv").content)).namelist() == [
         "medications.csv",
@@ -161,11 +171,8 @@ def test_the_pdf_report_is_one_page_for_three_months(grant):
 
 def test_the_fhir_export_is_a_valid_r4_bundle(grant):
     Grant.objects.filter(pk=grant.pk).update(notes=True)
-    response = get(grant, "clinician-export-fhir")
-    assert response.status_code == 200 and response["Content-Type"] == "application/fhir+json"
-    document = response.json()
-    bundle = Bundle.parse_obj(document)  # fhir.resources 6.4: the FHIR 4.0.1 (R4) models
-    assert bundle.type == "collection"
+    document = fhir_export(grant)
+    assert validate(document).type == "collection"  # fhir.resources 6.4: the FHIR 4.0.1 (R4) models
     kinds = [e["resource"]["resourceType"] for e in document["entry"]]
     assert kinds[0] == "Patient" and kinds.count("MedicationStatement") == 1
     observations = [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Observation"]
@@ -193,7 +200,7 @@ def test_the_fhir_export_states_cramp_free_nights_and_leaves_missing_ones_out(gr
     patient = grant.patient
     answered_none = CheckIn.objects.filter(user=patient, no_cramps=True)
     assert answered_none.exists() and CheckIn.objects.filter(user=patient).exclude(no_cramps=True).exists()
-    document = get(grant, "clinician-export-fhir").json()
+    document = fhir_export(grant)
     nights = [
         e["resource"]
         for e in document["entry"]
@@ -208,10 +215,55 @@ def test_the_fhir_export_states_cramp_free_nights_and_leaves_missing_ones_out(gr
     assert stated["effectivePeriod"]["end"].startswith(f"{(night.date + timedelta(days=1)).isoformat()}T12:00:00")
 
 
+def test_every_kind_of_diary_row_exports_as_valid_r4(alice, dr):
+    """Each branch of the exporter at least once: every muscle, side and checklist flag, an
+    approximate time, a cramp with no details, notes, every medicine class, a stopped course,
+    and a patient with a name, each sex and a birth year."""
+    alice.first_name, alice.last_name = "Alice", "Example"
+    alice.save()
+    alice.profile.birth_year = 1956
+    alice.profile.save()
+    zone = alice.profile.zone
+    night = local_today(zone) - timedelta(days=30)
+    for i, (muscle, side) in enumerate(zip(choices.Muscle.values, [*choices.Side.values] * 3, strict=False)):
+        started = datetime.combine(night + timedelta(days=i + 1), time(3), tzinfo=zone)
+        Episode.objects.create(
+            user=alice, started_at=started, muscle=muscle, side=side, severity=i, duration_minutes=i + 0.5
+        )
+    flagged = datetime.combine(night, time(23), tzinfo=zone)
+    every_flag = dict.fromkeys(CHECKLIST_FIELDS, True)
+    Episode.objects.create(user=alice, started_at=flagged, muscle="calf", side="left", **every_flag, notes=NOTE)
+    Episode.objects.create(user=alice, started_at=flagged, muscle="other", side="both", time_approximate=True)
+    CheckIn.objects.create(user=alice, date=night - timedelta(days=1), no_cramps=True)
+    for i, drug_class in enumerate(choices.DrugClass.values):
+        started_on = night - timedelta(days=i)
+        stopped_on = started_on + timedelta(days=3) if i % 2 else None
+        MedicationCourse.objects.create(
+            user=alice, name=drug_class, drug_class=drug_class, started_on=started_on, stopped_on=stopped_on
+        )
+    MedicationCourse.objects.create(
+        user=alice, name="Lisinopril", drug_class="other_medicine", dose="10 mg", started_on=night, notes=NOTE
+    )
+    grant = make_grant(alice, dr, notes=True)
+
+    for sex in [*choices.Sex.values, ""]:
+        alice.profile.sex = sex
+        alice.profile.save()
+        document = fhir_export(grant)
+        assert document["entry"][0]["resource"].get("gender", "") == sex
+    resources = [entry["resource"] for entry in document["entry"]]
+    kinds = [resource["resourceType"] for resource in resources]
+    assert kinds.count("Observation") == len(choices.Muscle.values) + 3
+    assert kinds.count("MedicationStatement") == len(choices.DrugClass.values) + 1
+    assert {r["status"] for r in resources if r["resourceType"] == "MedicationStatement"} == {"active", "completed"}
+    assert resources[0]["name"] == [{"text": "Alice Example"}] and resources[0]["birthDate"] == "1956"
+    assert json.dumps(document).count(NOTE) == 2
+
+
 @pytest.mark.parametrize(
     "change, error",
     [
-        ({"status": "done"}, fhir.InvalidFhir),  # outside R4's required ObservationStatus codes
+        ({"status": "done"}, InvalidFhir),  # outside R4's required ObservationStatus codes
         ({"valueInteger": "severe"}, pydantic.ValidationError),  # wrong datatype
         ({"valueString": "also"}, pydantic.ValidationError),  # two value[x] at once
         ({"severity": 3}, pydantic.ValidationError),  # no such element in R4
@@ -222,11 +274,12 @@ def test_the_fhir_validator_really_refuses_what_r4_refuses(grant, change, error)
     document = fhir.bundle(grant)
     resource = document["entry"][1]["resource"]
     assert resource["resourceType"] == "Observation"
+    validate(document)
     resource.update(change)
     if change.get("code", 1) is None:
         del resource["code"]
     with pytest.raises(error):
-        fhir.validate(document)
+        validate(document)
 
 
 def test_the_csv_export_is_the_diary_format_for_the_shared_tables(grant):
@@ -270,7 +323,7 @@ def test_a_clinician_sees_times_in_the_patients_zone(dr):
     bob = make_user("ny@example.org", zone="America/New_York")
     seed_diary(bob, nights=10)
     grant = make_grant(bob, dr)
-    document = get(grant, "clinician-export-fhir").json()
+    document = fhir_export(grant)
     observations = [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Observation"]
     times = [o.get("effectiveDateTime") or o["effectivePeriod"]["start"] for o in observations]
     assert times and all(t.endswith(("-05:00", "-04:00")) for t in times)
@@ -305,7 +358,7 @@ def test_an_empty_diary_renders_everywhere(alice, dr):
     grant = make_grant(alice, dr)
     for name in ("clinician-patient", "clinician-report", "clinician-report-pdf", "clinician-export-csv"):
         assert get(grant, name).status_code == 200, name
-    fhir.validate(get(grant, "clinician-export-fhir").json())
+    assert len(fhir_export(grant)["entry"]) == 1  # the Patient alone
     assert signed_in(dr).get(reverse("clinician-dashboard")).status_code == 200
     assert signed_in(dr).get(reverse("clinician-api-patients")).json()[0]["last_30_nights"]["logged_nights"] == 0
 
