@@ -115,7 +115,7 @@ def test_cite_names_guidance_and_says_when_there_is_none():
 
 def test_rules_r01_to_r17_and_r06b_exist():
     expected = {f"R{number:02d}" for number in range(1, 18)} | {"R06b"}
-    assert set(RULES) == expected
+    assert expected <= set(RULES)  # a new rule (CONTRIBUTING.md) adds to these
 
 
 def test_rules_are_well_formed():
