@@ -11,14 +11,16 @@ from datetime import date, timedelta
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .figures import CourseEffect, Week
+from insights.panel import Course
+
+from .figures import CourseEffect, Week, too_few
 
 INK = "#1d2733"
 MUTED = "#8a97a5"
 CRAMP = "#1565c0"
 FREE = "#2e7d32"
 MISSING = "#cfd6de"
-COURSE = "#c77700"
+COURSE = "#a35f00"
 BASELINE = "#c62828"
 
 
@@ -136,20 +138,26 @@ def _day(day: date) -> str:
 
 
 def _rate(window) -> str:
-    return "no nights logged" if window.rate is None else f"{window.rate:.2f}/night ({window.logged} logged)"
+    if window.nights == 0:
+        return "no nights yet"
+    return too_few(window) if not window.enough else f"{window.rate:.2f}/night ({window.logged} logged)"
 
 
 def _rate_words(effect: CourseEffect) -> str:
     return f"before {_rate(effect.before)} → after {_rate(effect.after)}"
 
 
-def weekly_bars(weeks: list[Week], baseline_rate: float | None, width: int = 680, height: int = 120) -> SafeString:
-    """Cramps per logged night for each week, with the baseline rate as a dashed line."""
+def weekly_bars(
+    weeks: list[Week], baseline_rate: float | None, starts: Sequence[Course] = (), width: int = 680, height: int = 120
+) -> SafeString:
+    """Cramps per logged night for each week, with the baseline rate as a dashed line and a mark at each
+    medicine start (pass `starts` only when the grant shares medications). A week with too few nights
+    logged (figures.MIN_COMPLETENESS) gets a grey tick, not a bar."""
     if not weeks:
         return _svg(width, 20, [], "No weeks in this range", "weekly")
     left, bottom, top_pad = 30, 16, 14
     plot_h = height - bottom - top_pad
-    rates = [w.window.rate for w in weeks if w.window.rate is not None]
+    rates = [rate for w in weeks if (rate := w.window.shown_rate) is not None]
     top = max([*rates, baseline_rate or 0, 0.5])
     step = (width - left - 4) / len(weeks)
     label_every = max(1, -(-len(weeks) // 14))  # at most 14 date labels
@@ -163,9 +171,9 @@ def weekly_bars(weeks: list[Week], baseline_rate: float | None, width: int = 680
     for i, week in enumerate(weeks):
         x = left + i * step + 2
         w = max(step - 4, 1)
-        rate = week.window.rate
+        rate = week.window.shown_rate
         tip = f"Week of {_day(week.window.first)}: " + (
-            "no nights logged"
+            too_few(week.window)
             if rate is None
             else f"{week.window.cramps} cramps on {week.window.logged} logged nights ({rate:.2f}/night)"
         )
@@ -185,6 +193,15 @@ def weekly_bars(weeks: list[Week], baseline_rate: float | None, width: int = 680
                 f'<text x="{x + w / 2:.1f}" y="{height - 4}" font-size="8" text-anchor="middle" '
                 f'fill="{INK}">{_day(week.window.first)}</text>'
             )
+    first = weeks[0].window.first
+    for course in starts:
+        # Each week is a slot of width `step`; a start sits at its night's place within its week.
+        x = left + step * (course.started_on - first).days / 7
+        body.append(
+            f'<line x1="{x:.1f}" y1="{top_pad}" x2="{x:.1f}" y2="{top_pad + plot_h}" stroke="{COURSE}" '
+            f'stroke-width="1.2" stroke-dasharray="3 2"><title>{escape(_start_words(course))}</title></line>'
+            f'<text x="{x + 2:.1f}" y="{top_pad + 8}" font-size="8" fill="{COURSE}">{escape(course.name)}</text>'
+        )
     if baseline_rate is not None:
         y = top_pad + plot_h - plot_h * baseline_rate / top
         # The label sits in the strip above the bars, so no bar can hide it.
@@ -195,4 +212,11 @@ def weekly_bars(weeks: list[Week], baseline_rate: float | None, width: int = 680
             f'stroke-dasharray="4 3"/>'
             f'<text x="{width - 128}" y="9" font-size="9" fill="{BASELINE}">baseline {baseline_rate:.2f}/night</text>'
         )
-    return _svg(width, height, body, "Cramps per logged night by week, against the baseline", "weekly")
+    label = "Cramps per logged night by week, against the baseline"
+    if starts:
+        label += "; " + "; ".join(_start_words(course) for course in starts)
+    return _svg(width, height, body, label, "weekly")
+
+
+def _start_words(course: Course) -> str:
+    return f"{course.name} started {_day(course.started_on)} {course.started_on:%Y}"

@@ -14,10 +14,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diary.models import CheckIn, Episode, MedicationCourse
-from insights.models import RedFlagAcknowledgement
 from insights.panel import load_panels
 
-from . import access, charts, export, fhir, figures, grants, limits, report
+from . import access, alerts, charts, export, fhir, figures, grants, limits, report
 from .dashboard import profile_facts, summaries
 from .forms import EpisodeFilterForm, RangeForm, RedeemForm
 from .mfa import clinician_required
@@ -35,7 +34,8 @@ def dashboard(request):
     grants_ = access.active_grants(request.user)
     rows = summaries(grants_)
     access.record_views(grants_, What.DASHBOARD)
-    return render(request, "sharing/clinician/dashboard.html", {"rows": rows, "redeem_form": RedeemForm()})
+    ctx = {"rows": rows, "redeem_form": RedeemForm(), "min_completeness": figures.MIN_COMPLETENESS}
+    return render(request, "sharing/clinician/dashboard.html", ctx)
 
 
 @require_http_methods(["GET", "POST"])
@@ -74,7 +74,7 @@ def patient(request, share_id):
     end = figures.last_night(panel)
     start = end - timedelta(days=days - 1)
     ctx = {"grant": grant, "patient": profile_facts(grant), "days": days, "ranges": PAGE_RANGES, "first": start}
-    ctx["last"] = end
+    ctx.update(last=end, **figures.window_terms())
 
     effects = []
     if grant.medications:
@@ -87,6 +87,7 @@ def patient(request, share_id):
     if grant.episodes_checkins:
         series = figures.nightly(panel, start, end)
         ctx["window"] = figures.window(panel, start, end)
+        ctx["headline"] = figures.headline(panel, start, end)
         ctx["recent"], ctx["previous"] = figures.recent_and_previous(panel)
         ctx["timeline"] = charts.timeline(series, effects)
         ctx["calendar"] = figures.calendar_months(series)
@@ -103,9 +104,8 @@ def patient(request, share_id):
         )
     if grant.insights:
         findings = findings_for(grant)
-        ctx["red_flags"] = figures.red_flags(findings)
-        ctx["flag_history"] = RedFlagAcknowledgement.objects.filter(user_id=grant.patient_id)
-        ctx["findings"] = report.finding_rows(findings)
+        ctx["alerts"] = alerts.for_patient(grant, findings, panel)
+        ctx["findings"], ctx["waiting"] = report.finding_table(findings)
         ctx["analysed_at"] = report.last_analysis(grant.patient_id)
     access.record_view(grant, What.PATIENT_PAGE, detail=f"{days} nights")
     return render(request, "sharing/clinician/patient.html", ctx)

@@ -1,7 +1,8 @@
 """The clinician's list of patients, most in need of attention first.
 
-One panel load and one findings query for all of a clinician's patients,
-whatever their number (insights.panel loads a chunk in a fixed number of queries).
+One panel load and one scoped findings load for all of a clinician's patients,
+whatever their number (insights.panel loads a chunk in a fixed number of queries;
+sharing.shared_findings applies each grant's scope in two).
 """
 
 from dataclasses import dataclass, field
@@ -11,8 +12,9 @@ from diary.models import CONDITION_FIELDS, Profile, field_label
 from insights.models import AnalysisState, Finding
 from insights.panel import Panel, load_panels
 
-from . import charts, figures
+from . import alerts, charts, figures
 from .models import SCOPES, Grant
+from .shared_findings import findings_for_grants
 
 SPARK_NIGHTS = 60
 
@@ -25,19 +27,25 @@ class PatientSummary:
     previous: figures.Window | None = None
     findings: list[Finding] = field(default_factory=list)
     urgent: list[Finding] = field(default_factory=list)
+    badges: list[alerts.Alert] = field(default_factory=list)  # every current E0-E2, in clinician words
     worsening: bool | None = None
     analysed_at: datetime | None = None
 
     @property
     def attention(self) -> tuple:
-        """Sort key: urgent red flags, then any escalation or a worsening trend, then the recent rate."""
-        rate = self.recent.rate if self.recent and self.recent.rate is not None else -1
+        """Sort key: urgent red flags, then any other badge or a worsening trend, then the recent rate (if shown)."""
+        rate = self.recent.shown_rate if self.recent and self.recent.shown_rate is not None else -1
         return (
             0 if self.urgent else 1,
-            0 if (figures.red_flags(self.findings) or self.worsening) else 1,
+            0 if (self.badges or self.worsening) else 1,
             -rate,
             self.grant.patient.email,
         )
+
+    @property
+    def worsening_badge(self) -> bool:
+        """The plain 30-night screen, unless R07's trend escalation already has a badge saying so."""
+        return bool(self.worsening) and not figures.trend_escalated(self.findings)
 
     @property
     def sparkline(self):
@@ -65,9 +73,7 @@ class PatientSummary:
 def summaries(grants: list[Grant], now=None) -> list[PatientSummary]:
     panels = {p.user_id: p for p in load_panels([g.patient_id for g in grants], now=now)} if grants else {}
     with_insights = [g.patient_id for g in grants if g.insights]
-    findings: dict[int, list[Finding]] = {}
-    for finding in Finding.objects.filter(user_id__in=with_insights).order_by("user_id", "rank"):
-        findings.setdefault(finding.user_id, []).append(finding)
+    findings = findings_for_grants([g for g in grants if g.insights])
     analysed = dict(AnalysisState.objects.filter(user_id__in=with_insights).values_list("user_id", "analysed_at"))
     out = []
     for grant in grants:
@@ -76,9 +82,11 @@ def summaries(grants: list[Grant], now=None) -> list[PatientSummary]:
             summary.recent, summary.previous = figures.recent_and_previous(summary.panel)
             summary.worsening = figures.worsening(summary.recent, summary.previous)
         if grant.insights:
-            summary.findings = findings.get(grant.patient_id, [])
+            summary.findings = findings[grant.pk]
             summary.analysed_at = analysed.get(grant.patient_id)
             summary.urgent = figures.urgent(summary.findings)
+            if summary.panel is not None:
+                summary.badges = alerts.badges(grant, summary.findings, summary.panel)
             summary.worsening = bool(summary.worsening) or figures.trend_escalated(summary.findings)
         out.append(summary)
     return sorted(out, key=lambda s: s.attention)

@@ -2,8 +2,9 @@
 
 Rates are cramps per *logged* night: a night without a check-in or an episode is
 missing, never zero, so every figure carries the number of logged nights it
-rests on. "The last N nights" end with last night (the night of yesterday, which
-ended at noon today in the patient's zone).
+rests on, and a rate is withheld when too few of its nights were logged
+(MIN_COMPLETENESS). "The last N nights" end with last night (the night of
+yesterday, which ended at noon today in the patient's zone).
 """
 
 import calendar
@@ -14,9 +15,15 @@ import numpy as np
 
 from insights.models import Finding
 from insights.panel import Course, Panel
+from insights.rules.medications import LONG_WINDOW, PRE_DAYS
 
-BEFORE_AFTER_NIGHTS = 28
 MIN_LOGGED_FOR_RATE = 7  # fewer logged nights than this: the rate is shown, but flagged as thin
+# Below 70% of a window's nights logged, no rate is shown, only "logged 3 of 30 nights". Someone who logs
+# mostly on cramp nights inflates a per-logged-night rate: at 70% logged, even if every missing night was
+# cramp-free, the true rate is at least 0.7x the one shown (overstated by at most 1.4x); at 3 of 30 it could
+# be 10x. 70% is also the data-sufficiency threshold of the international consensus on CGM metrics
+# (Battelino et al., Diabetes Care 2019), under which Tidepool withholds its glucose management indicator.
+MIN_COMPLETENESS = 0.7
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,20 @@ class Window:
     def thin(self) -> bool:
         return self.logged < MIN_LOGGED_FOR_RATE
 
+    @property
+    def enough(self) -> bool:
+        """Enough of the window's nights logged for its rate to be shown (MIN_COMPLETENESS)."""
+        return self.nights > 0 and self.logged / self.nights >= MIN_COMPLETENESS
+
+    @property
+    def shown_rate(self) -> float | None:
+        """The rate a page may show: None below MIN_COMPLETENESS."""
+        return self.rate if self.enough else None
+
+    @property
+    def cramp_nights_a_week(self) -> float | None:
+        return 7 * self.cramp_nights / self.logged if self.enough else None
+
     def as_dict(self) -> dict:
         return {
             "first_night": self.first.isoformat(),
@@ -52,6 +73,7 @@ class Window:
             "logged_nights": self.logged,
             "nights": self.nights,
             "rate_per_logged_night": None if self.rate is None else round(self.rate, 3),
+            "enough_logged_for_rate": self.enough,
         }
 
 
@@ -81,12 +103,24 @@ def nightly(panel: Panel, first: date, last: date) -> list[tuple[date, int | Non
 
 def worsening(recent: Window, previous: Window) -> bool:
     """A plain screen for the dashboard's ordering, not a statistical claim (R07 makes that)."""
-    if recent.thin or previous.thin or recent.rate is None or previous.rate is None:
+    now, before = recent.shown_rate, previous.shown_rate
+    if recent.thin or previous.thin or now is None or before is None:
         return False
-    return recent.rate >= 1.5 * previous.rate and recent.cramps - previous.cramps >= 3
+    return now >= 1.5 * before and recent.cramps - previous.cramps >= 3
 
 
 # --- Medication courses -----------------------------------------------------------------------
+
+
+# The same windows as the medicine-start finding (R06, insights.rules.medications), so that the table and
+# the finding agree: the 56 nights before a start against the nights after it, up to 56 (90 for diuretics
+# and inhaled LABAs, which act more slowly).
+BEFORE_NIGHTS = PRE_DAYS
+AFTER_NIGHTS, LONG_AFTER_NIGHTS = 56, 90
+
+
+def after_nights(course: Course) -> int:
+    return LONG_AFTER_NIGHTS if course.drug_class in LONG_WINDOW else AFTER_NIGHTS
 
 
 @dataclass(frozen=True)
@@ -97,26 +131,72 @@ class CourseEffect:
 
     @property
     def ratio(self) -> float | None:
-        if self.before.rate is None or self.after.rate is None or self.before.rate == 0:
+        before, after = self.before.shown_rate, self.after.shown_rate
+        if before is None or after is None or before == 0:
             return None
-        return self.after.rate / self.before.rate
+        return after / before
 
 
 def course_effects(panel: Panel, first: date | None = None, last: date | None = None) -> list[CourseEffect]:
-    """Rates in the 28 nights before and after each start (optionally only starts in a range)."""
+    """Rates before and after each start, in R06's windows (optionally only starts in a range)."""
     end = last_night(panel)
     out = []
     for course in panel.courses:
         start = course.started_on
         if (first and start < first) or (last and start > last) or start > end:
             continue
-        before = window(panel, start - timedelta(days=BEFORE_AFTER_NIGHTS), start - timedelta(days=1))
-        after = window(panel, start, min(start + timedelta(days=BEFORE_AFTER_NIGHTS - 1), end))
+        before = window(panel, start - timedelta(days=BEFORE_NIGHTS), start - timedelta(days=1))
+        after = window(panel, start + timedelta(days=1), min(start + timedelta(days=after_nights(course)), end))
         out.append(CourseEffect(course, before, after))
     return out
 
 
 # --- Report ranges ------------------------------------------------------------------------------
+
+
+BASELINE_NIGHTS = 28
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What a range is compared with: the 28 nights before it or, when too few of those were logged
+    (a diary begun inside the range), its own first 28 nights; `source` is "" when neither will do."""
+
+    window: Window  # the chosen nights; when none will do, the 28 nights before the range
+    source: str  # BEFORE_RANGE, START_OF_RANGE or ""
+
+    @property
+    def rate(self) -> float | None:
+        return self.window.rate if self.source else None
+
+    @property
+    def cramp_nights_a_week(self) -> float | None:
+        return self.window.cramp_nights_a_week if self.source else None
+
+    @property
+    def words(self) -> str:
+        w = self.window
+        counts = f"{w.cramps} cramps on {w.logged} logged nights"
+        if self.source == START_OF_RANGE:
+            return f"the first {w.nights} nights of the range ({counts}), as too few nights before it were logged"
+        before = f"the {w.nights} nights before {short_day(w.last + timedelta(days=1))}"
+        if self.source == BEFORE_RANGE:
+            return f"{before} ({counts})"
+        return f"none ({f'only {w.logged}' if w.logged else 'none'} of {before} were logged)"
+
+
+BEFORE_RANGE, START_OF_RANGE = "before", "start"
+
+
+def baseline(panel: Panel, first: date, last: date) -> Baseline:
+    before = window(panel, first - timedelta(days=BASELINE_NIGHTS), first - timedelta(days=1))
+    if before.enough:
+        return Baseline(before, BEFORE_RANGE)
+    start = window(panel, first, first + timedelta(days=BASELINE_NIGHTS - 1))
+    # Only when the range also has 28 later nights to set against it.
+    if (last - first).days + 1 >= 2 * BASELINE_NIGHTS and start.enough:
+        return Baseline(start, START_OF_RANGE)
+    return Baseline(before, "")
 
 
 @dataclass(frozen=True)
@@ -125,21 +205,76 @@ class Week:
     ratio_to_baseline: float | None
 
 
-def weeks_against_baseline(
-    panel: Panel, first: date, last: date, baseline_nights: int = 28
-) -> tuple[list[Week], Window]:
-    """7-night blocks from `first` (the last may be shorter) and the `baseline_nights` before `first`."""
-    baseline = window(panel, first - timedelta(days=baseline_nights), first - timedelta(days=1))
+def weeks_against_baseline(panel: Panel, first: date, last: date) -> tuple[list[Week], Baseline]:
+    """7-night blocks from `first` (the last may be shorter) and the baseline they are set against."""
+    base = baseline(panel, first, last)
     weeks = []
     start = first
     while start <= last:
         block = window(panel, start, min(start + timedelta(days=6), last))
-        ratio = None
-        if block.rate is not None and baseline.rate:
-            ratio = block.rate / baseline.rate
+        rate = block.shown_rate
+        ratio = rate / base.rate if rate is not None and base.rate else None
         weeks.append(Week(block, ratio))
         start += timedelta(days=7)
-    return weeks, baseline
+    return weeks, base
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Cramp nights a week in the last 4 weeks of a range against its baseline: the page's first line."""
+
+    now: Window
+    baseline: Baseline
+
+    @property
+    def change(self) -> float | None:
+        """Relative change from the baseline: 2.5 is +250%; None without both rates or from zero."""
+        now, before = self.now.cramp_nights_a_week, self.baseline.cramp_nights_a_week
+        if now is None or not before:
+            return None
+        return now / before - 1
+
+    @property
+    def words(self) -> str:
+        """ "Cramp nights: 6.6 a week now vs 1.9 at baseline, +250%", or why not."""
+        now, before = self.now.cramp_nights_a_week, self.baseline.cramp_nights_a_week
+        if now is None:
+            return f"Cramp nights a week: {too_few(self.now)}"
+        text = f"Cramp nights: {now:.1f} a week now"
+        if before is None:
+            return text + "; no baseline to compare with"
+        if before == 0:
+            return text + " vs none at baseline"
+        change = round(100 * (now / before - 1))
+        return text + f" vs {before:.1f} at baseline, " + (f"+{change}%" if change >= 0 else f"−{-change}%")
+
+    @property
+    def detail(self) -> str:
+        """Which nights each figure rests on."""
+        return f"Now: the last {self.now.nights} nights, {self.now.logged} logged. Baseline: {self.baseline.words}."
+
+
+def window_terms() -> dict:
+    """The numbers the pages' labels quote: the completeness threshold and the before/after windows."""
+    return {
+        "min_completeness": MIN_COMPLETENESS,
+        "before_nights": BEFORE_NIGHTS,
+        "after_nights": AFTER_NIGHTS,
+        "long_after_nights": LONG_AFTER_NIGHTS,
+    }
+
+
+def too_few(w: Window) -> str:
+    return f"logged {w.logged} of {w.nights} nights: too few for a rate"
+
+
+def short_day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def headline(panel: Panel, first: date, last: date) -> Headline:
+    now = window(panel, max(first, last - timedelta(days=BASELINE_NIGHTS - 1)), last)
+    return Headline(now, baseline(panel, first, last))
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from insights.catalogue import RULES
-from insights.models import AnalysisState, Finding, RedFlagAcknowledgement
+from insights.models import AnalysisState, Finding
 from insights.panel import load_panels
 
-from . import charts, figures
+from . import alerts, charts, figures
 from .dashboard import profile_facts
 from .models import Grant
 from .shared_findings import findings_for
@@ -66,6 +66,15 @@ def week_rows(weeks: list, per_row: int = 13) -> list[list]:
     return rows
 
 
+def finding_table(findings: list[Finding]) -> tuple[list[dict], list[dict]]:
+    """The patient page's findings: reported red flags are left to the alerts above, and the rules
+    still waiting for data are returned apart, to fold into one line."""
+    shown = [f for f in findings if "flag" not in (f.counts or {})]
+    insufficient = Finding.Status.INSUFFICIENT_DATA
+    rows = finding_rows([f for f in shown if f.status != insufficient])
+    return rows, finding_rows([f for f in shown if f.status == insufficient])
+
+
 def finding_rows(findings: list[Finding]) -> list[dict]:
     return [
         {
@@ -88,6 +97,7 @@ def context(grant: Grant, since: date | None, until: date | None, now: datetime 
     panel = load_panels([grant.patient_id], now=now)[0]
     span = choose_range(since, until, panel.today)
     ctx: dict = {
+        **figures.window_terms(),
         "grant": grant,
         "patient": profile_facts(grant),
         "range": span,
@@ -96,6 +106,7 @@ def context(grant: Grant, since: date | None, until: date | None, now: datetime 
         # On every report, so an empty findings section can never read as "nothing found".
         "analysed_at": last_analysis(grant.patient_id),
     }
+    starts = figures.course_effects(panel, span.first, span.last) if grant.medications else []
     if grant.episodes_checkins:
         weeks, baseline = figures.weeks_against_baseline(panel, span.first, span.last)
         total = figures.window(panel, span.first, span.last)
@@ -104,12 +115,13 @@ def context(grant: Grant, since: date | None, until: date | None, now: datetime 
             week_rows=week_rows(weeks),
             baseline=baseline,
             total=total,
-            vs_baseline=total.rate / baseline.rate if total.rate is not None and baseline.rate else None,
+            headline=figures.headline(panel, span.first, span.last),
+            vs_baseline=total.shown_rate / baseline.rate if total.shown_rate is not None and baseline.rate else None,
             severity=figures.severity(panel, span.first, span.last),
-            weekly_chart=charts.weekly_bars(weeks, baseline.rate),
+            weekly_chart=charts.weekly_bars(weeks, baseline.rate, [e.course for e in starts]),
         )
     if grant.medications:
-        ctx["starts"] = figures.course_effects(panel, span.first, span.last)
+        ctx["starts"] = starts
         ctx["courses"] = [
             c
             for c in panel.courses
@@ -117,11 +129,12 @@ def context(grant: Grant, since: date | None, until: date | None, now: datetime 
         ]
     if grant.insights:
         findings = findings_for(grant)
-        ctx["red_flags"] = figures.red_flags(findings)
-        ctx["flag_history"] = list(RedFlagAcknowledgement.objects.filter(user_id=grant.patient_id))
+        ctx["alerts"] = alerts.for_patient(grant, findings, panel)
+        ctx["current_alerts"] = [a for a in ctx["alerts"] if a.level]
         notable = (Finding.Status.POSSIBLE_PATTERN_HIGHER, Finding.Status.POSSIBLE_PATTERN_LOWER, Finding.Status.INFO)
         ctx["patterns"] = finding_rows([f for f in findings if f.status in notable])
-        ctx["quiet_findings"] = len(findings) - len(ctx["red_flags"]) - len(ctx["patterns"])
+        escalations = len(figures.red_flags(findings))
+        ctx["quiet_findings"] = len(findings) - escalations - len(ctx["patterns"])
     return ctx
 
 

@@ -119,6 +119,9 @@ class WindowSerializer(serializers.Serializer):
     logged_nights = serializers.IntegerField()
     nights = serializers.IntegerField()
     rate_per_logged_night = serializers.FloatField(allow_null=True)
+    enough_logged_for_rate = serializers.BooleanField(
+        help_text="at least 70% of the nights logged; below that the clinician pages show no rate"
+    )
 
 
 class SharedPatientSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@
 from django import template
 
 from diary import choices
+from sharing import alerts, figures
 
 register = template.Library()
 
@@ -24,6 +25,22 @@ def label(value, vocabulary: str) -> str:
 def rate(value) -> str:
     """Cramps per logged night, or a dash when no night was logged."""
     return "–" if value is None else f"{value:.2f}"
+
+
+@register.filter
+def window_rate(window) -> str:
+    """A window's cramps per logged night, or why it is withheld: "logged 3 of 30 nights: too few for a rate"."""
+    if window is None:
+        return "–"
+    if not window.enough:
+        return figures.too_few(window)
+    return f"{window.rate:.2f}/night"
+
+
+@register.filter
+def urgency(level: str) -> str:
+    """An escalation level in words: "E1" -> "Same day"."""
+    return alerts.URGENCY.get(level, level)
 
 
 @register.filter

@@ -123,15 +123,17 @@ def seed_diary(user, nights: int = 100, seed: int = 7, statin_nights_ago: int = 
 
 def seed_findings(user, analysed_at=None) -> None:
     analysed_at = analysed_at or timezone.now()
+    reported = (local_today(user.profile.zone) - timedelta(days=3)).isoformat()
     rows = [
         dict(
-            key="R13:calf",
+            key="R13:swelling",
             rule="R13",
             trigger="rf_dvt",
             status="escalation",
             escalation="E1",
             rank=0,
-            message="You reported a swollen, red or warm calf. Get medical help today.",
+            counts={"flag": "calf_swelling", "first_reported": reported, "last_reported": reported, "reports": 1},
+            message="You reported a swollen, red or warm calf. Get medical help today. Don't massage that calf.",
         ),
         dict(
             key="R06:statin",
