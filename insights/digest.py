@@ -171,8 +171,9 @@ def _digest(week_start: date, diary: dict, user_id: int, findings: list[Finding]
         "cramp_nights": _mean([w.cramp_nights for w in before]),
         "logged_nights": _mean([w.logged_nights for w in before]),
     }
-    digest = Digest(week_start, week, averages, kind=_kind(week, week_start, first_night, history))
     escalations = [f for f in findings if f.status == ESCALATION and f.escalation in ("E0", "E1", "E2")]
+    kind = _kind(week, week_start, first_night, history, red_flag=bool(escalations))
+    digest = Digest(week_start, week, averages, kind=kind)
     digest.notices = [notice(f) for f in escalations]
     if digest.urgent:  # an emergency or same-day flag stands alone
         digest.notices = [n for n in digest.notices if n.urgent]
@@ -198,12 +199,15 @@ def _digest(week_start: date, diary: dict, user_id: int, findings: list[Finding]
     return digest
 
 
-def _kind(week: Week, week_start: date, first_night: date, history: History) -> str:
+def _kind(week: Week, week_start: date, first_night: date, history: History, red_flag: bool) -> str:
     if first_night >= week_start:
         return Kind.WELCOME
     if week.logged_nights:
         return Kind.WEEK
-    return Kind.PAUSED if history.missed_in_a_row + 1 >= PAUSE_AFTER else Kind.MISSED
+    # A red flag not yet acknowledged keeps the emails coming: pausing would silence it.
+    if history.missed_in_a_row + 1 >= PAUSE_AFTER and not red_flag:
+        return Kind.PAUSED
+    return Kind.MISSED
 
 
 def _change(week: Week, before: list[Week]) -> Change | None:

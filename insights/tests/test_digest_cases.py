@@ -122,6 +122,16 @@ def test_after_three_empty_weeks_it_says_so_pauses_and_any_entry_resumes_it(smtp
     assert subject == "Your cramp week: no cramps on 1 logged night (16 Nov – 22 Nov)"
 
 
+def test_an_open_red_flag_is_never_paused_into_silence(smtp_server):
+    user = patient(after=datetime(2026, 10, 26, 18, 0, tzinfo=UTC), hour=None)
+    log_week(user, date(2026, 10, 12), {0: 1, 1: 0})
+    _episode(user, date(2026, 10, 14), calf_swelling=True)
+    subjects = [received(smtp_server, MONDAY_1800 - timedelta(days=7 * weeks))[0] for weeks in (2, 1, 0)]
+    assert subjects == ["Please read today: you reported a swollen, red or warm calf (14 Oct)"] * 3
+    assert "the last weekly email for now" not in parts(smtp_server.messages[-1])[1]
+    assert me(user).get("/api/v1/me/").json()["digest_paused_at"] is None
+
+
 def test_resuming_from_the_app_restarts_the_count_of_empty_weeks(smtp_server):
     user = established()
     Profile.objects.filter(user=user).update(digest_paused_at=datetime(2030, 1, 1, tzinfo=UTC))
