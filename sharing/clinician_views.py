@@ -1,6 +1,7 @@
-"""The clinician's pages under /clinician/: dashboard, patient page, report (HTML and PDF), exports.
+"""The clinician's pages under /clinician/: dashboard, patient page, report (HTML and PDF), exports,
+and the public page of the FHIR export's own code system.
 
-Every view: GET only (a clinician never writes patient data), a clinician with
+Every view of patient data: GET only (a clinician never writes patient data), a clinician with
 TOTP used in this session (sharing.mfa), then the one access check
 (sharing.access.grant_or_404), then the work, then the access-log row.
 """
@@ -8,7 +9,7 @@ TOTP used in this session (sharing.mfa), then the one access check
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -171,6 +172,12 @@ def export_fhir(request, share_id):
     body = fhir.bundle_bytes(grant)
     access.record_view(grant, What.EXPORT_FHIR)
     return _attachment(body, "application/fhir+json", _filename(grant, "fhir", timezone.localdate(), "json"))
+
+
+@require_GET
+def fhir_code_system(request):
+    """What the FHIR export's own codes mean. Public: it holds no patient data."""
+    return JsonResponse(fhir.code_system(), content_type="application/fhir+json")
 
 
 def _filename(grant, what: str, day: date, extension: str) -> str:

@@ -18,4 +18,5 @@ urlpatterns = [
     path("clinician/patients/<str:share_id>/report.pdf", clinician_views.report_pdf, name="clinician-report-pdf"),
     path("clinician/patients/<str:share_id>/export.zip", clinician_views.export_csv, name="clinician-export-csv"),
     path("clinician/patients/<str:share_id>/fhir.json", clinician_views.export_fhir, name="clinician-export-fhir"),
+    path("fhir/CodeSystem/cramptrack", clinician_views.fhir_code_system, name="fhir-code-system"),
 ]

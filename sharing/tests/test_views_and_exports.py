@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 
 import pydantic
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -17,7 +18,7 @@ from rest_framework.test import APIClient
 from conftest import make_user
 from diary import choices
 from diary.localtime import local_today
-from diary.models import CHECKLIST_FIELDS, CheckIn, Episode, MedicationCourse
+from diary.models import CHECKLIST_FIELDS, CheckIn, DoseChange, Episode, MedicationCourse
 from insights import refresh
 from sharing import fhir
 from sharing.models import AccessLog, Grant
@@ -192,15 +193,12 @@ def test_the_fhir_export_is_a_valid_r4_bundle(grant):
         "display": "Leg cramp",
     }
     assert first["subject"]["reference"] == document["entry"][0]["fullUrl"]
-    assert 0 <= first["valueInteger"] <= 10
     assert first["effectiveDateTime"].endswith(("+00:00", "+01:00"))  # the patient's own clock, with its offset
     components = {c["code"]["coding"][0]["code"]: c for c in first["component"]}
     assert components["103335007"]["valueQuantity"]["code"] == "min"
-    assert components["272741003"]["valueCodeableConcept"]["coding"][0]["code"] in {"7771000", "24028007", "51440002"}
+    assert 0 <= components["72514-3"]["valueQuantity"]["value"] <= 10
     statement = next(e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "MedicationStatement")
     assert statement["status"] == "active" and statement["medicationCodeableConcept"]["coding"][0]["code"] == "C10AA"
-    patient = document["entry"][0]["resource"]
-    assert patient["id"] == str(grant.uuid) and patient["identifier"][0]["value"] == str(grant.uuid)
 
 
 def test_the_fhir_export_states_cramp_free_nights_and_leaves_missing_ones_out(grant):
@@ -248,9 +246,10 @@ def test_every_kind_of_diary_row_exports_as_valid_r4(alice, dr):
         MedicationCourse.objects.create(
             user=alice, name=drug_class, drug_class=drug_class, started_on=started_on, stopped_on=stopped_on
         )
-    MedicationCourse.objects.create(
+    lisinopril = MedicationCourse.objects.create(
         user=alice, name="Lisinopril", drug_class="other_medicine", dose="10 mg", started_on=night, notes=NOTE
     )
+    DoseChange.objects.create(course=lisinopril, changed_on=night + timedelta(days=2), direction="other")
     grant = make_grant(alice, dr, notes=True)
 
     for sex in [*choices.Sex.values, ""]:
@@ -261,10 +260,10 @@ def test_every_kind_of_diary_row_exports_as_valid_r4(alice, dr):
     resources = [entry["resource"] for entry in document["entry"]]
     kinds = [resource["resourceType"] for resource in resources]
     assert kinds.count("Observation") == len(choices.Muscle.values) + 3
-    assert kinds.count("MedicationStatement") == len(choices.DrugClass.values) + 1
+    assert kinds.count("MedicationStatement") == len(choices.DrugClass.values) + 2  # Lisinopril's two doses
     assert {r["status"] for r in resources if r["resourceType"] == "MedicationStatement"} == {"active", "completed"}
     assert resources[0]["name"] == [{"text": "Alice Example"}] and resources[0]["birthDate"] == "1956"
-    assert json.dumps(document).count(NOTE) == 2
+    assert json.dumps(document).count(NOTE) == 3  # the cramp's, and the course's on each of its doses
 
 
 @pytest.mark.parametrize(
@@ -272,7 +271,8 @@ def test_every_kind_of_diary_row_exports_as_valid_r4(alice, dr):
     [
         ({"status": "done"}, InvalidFhir),  # outside R4's required ObservationStatus codes
         ({"valueInteger": "severe"}, pydantic.ValidationError),  # wrong datatype
-        ({"valueString": "also"}, pydantic.ValidationError),  # two value[x] at once
+        ({"valueInteger": 3, "valueString": "also"}, pydantic.ValidationError),  # two value[x] at once
+        ({"subject": {"reference": "urn:uuid:0"}}, InvalidFhir),  # a reference to nothing in the bundle
         ({"severity": 3}, pydantic.ValidationError),  # no such element in R4
         ({"code": None}, pydantic.ValidationError),  # Observation.code is 1..1
     ],
@@ -287,6 +287,188 @@ def test_the_fhir_validator_really_refuses_what_r4_refuses(grant, change, error)
         del resource["code"]
     with pytest.raises(error):
         validate(document)
+
+
+def resources_of(document, kind: str) -> list[dict]:
+    return [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def cramp_at(patient, days_ago: int, **fields) -> Episode:
+    zone = patient.profile.zone
+    started = datetime.combine(local_today(zone) - timedelta(days=days_ago), time(3), tzinfo=zone)
+    return Episode.objects.create(user=patient, started_at=started, **{"muscle": "calf", "side": "left", **fields})
+
+
+def observation_of(document, episode) -> dict:
+    [observation] = [o for o in resources_of(document, "Observation") if o["id"] == str(episode.uuid)]
+    return observation
+
+
+def test_fhir_severity_is_a_loinc_pain_score_with_its_unit(alice, dr):
+    rated = cramp_at(alice, 2, severity=7)
+    unrated = cramp_at(alice, 1)
+    document = fhir_export(make_grant(alice, dr))
+    observation = observation_of(document, rated)
+    assert not [key for key in observation if key.startswith("value")]  # the cramp is the finding, not a score
+    [severity] = [c for c in observation["component"] if c["code"]["coding"][0]["system"] == "http://loinc.org"]
+    assert severity["code"]["coding"][0]["code"] == "72514-3"
+    assert severity["valueQuantity"] == {
+        "value": 7,
+        "unit": "{score}",
+        "system": "http://unitsofmeasure.org",
+        "code": "{score}",
+    }
+    assert "component" not in observation_of(document, unrated)
+
+
+@pytest.mark.parametrize(
+    "muscle, side, expression",
+    [
+        ("calf", "left", "53840002:272741003=7771000"),
+        ("foot", "right", "56459004:272741003=24028007"),
+        ("hamstring", "both", "68367000:272741003=51440002"),
+        ("other", "left", None),  # no structure to refine: the words alone
+    ],
+)
+def test_fhir_laterality_qualifies_the_body_site(alice, dr, muscle, side, expression):
+    episode = cramp_at(alice, 1, muscle=muscle, side=side)
+    observation = observation_of(fhir_export(make_grant(alice, dr)), episode)
+    codings = observation["bodySite"].get("coding", [])
+    assert [c["code"] for c in codings] == ([expression] if expression else [])
+    assert all(c["system"] == "http://snomed.info/sct" for c in codings)
+    assert observation["bodySite"]["text"].startswith(side.capitalize())
+    assert "272741003" not in json.dumps(observation.get("component", []))  # not a component any more
+
+
+def test_every_fhir_observation_is_a_patient_reported_survey(grant):
+    observations = resources_of(fhir_export(grant), "Observation")
+    assert {"valueCodeableConcept" in o for o in observations} == {True, False}  # cramps and cramp-free nights
+    survey = {"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey"}
+    assert all([{k: c[k] for k in survey} for c in o["category"][0]["coding"]] == [survey] for o in observations)
+
+
+def test_fhir_red_flags_are_snomed_findings_or_codes_the_site_explains(alice, dr, client):
+    episode = cramp_at(alice, 1, **dict.fromkeys(CHECKLIST_FIELDS, True))
+    document = fhir_export(make_grant(alice, dr))
+    flags = {c["code"]["text"]: c for c in observation_of(document, episode)["component"]}
+    assert all(c["valueBoolean"] is True for c in flags.values()) and len(flags) == len(CHECKLIST_FIELDS)
+    assert flags["Weakness"]["code"]["coding"] == [
+        {"system": "http://snomed.info/sct", "code": "26544005", "display": "Muscle weakness"}
+    ]
+    assert flags["Dark urine"]["code"]["coding"][0]["code"] == "39575007"
+    assert "urn:cramptrack" not in json.dumps(document)
+    local = {
+        c["code"]["coding"][0]["code"]: c["code"]["coding"][0]
+        for c in flags.values()
+        if c["code"]["coding"][0]["system"] != "http://snomed.info/sct"
+    }
+    assert "breathless_chest_pain" in local and "calf_swelling" in local
+    url = f"{settings.SITE_URL}{reverse('fhir-code-system')}"
+    assert {coding["system"] for coding in local.values()} == {url}
+    # The code system's URL answers, to anyone, with a valid R4 CodeSystem holding every code used.
+    response = client.get(reverse("fhir-code-system"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/fhir+json"
+    code_system = response.json()
+    assert validate(code_system).url == url
+    assert {c["code"]: c["display"] for c in code_system["concept"]} == {
+        code: coding["display"] for code, coding in local.items()
+    }
+
+
+@pytest.mark.parametrize(
+    "name, drug_class, atc",
+    [
+        ("Bendroflumethiazide", "thiazide_diuretic", "C03A"),
+        ("Indapamide", "thiazide_diuretic", "C03B"),  # thiazide-like: another ATC group
+        ("Water tablet", "thiazide_diuretic", "C03"),  # a diuretic, which group the name does not say
+        ("Simvastatin", "statin", "C10AA"),
+        ("Lisinopril", "other_medicine", None),
+    ],
+)
+def test_fhir_medicines_carry_their_atc_class_and_their_name(alice, dr, name, drug_class, atc):
+    MedicationCourse.objects.create(
+        user=alice, name=name, drug_class=drug_class, started_on=local_today(alice.profile.zone)
+    )
+    [statement] = resources_of(fhir_export(make_grant(alice, dr)), "MedicationStatement")
+    medicine = statement["medicationCodeableConcept"]
+    assert medicine["text"] == name
+    assert [(c["system"], c["code"]) for c in medicine.get("coding", [])] == (
+        [("http://www.whocc.no/atc", atc)] if atc else []
+    )
+
+
+def test_fhir_exports_each_dose_of_a_course_as_its_own_period(alice, dr):
+    today = local_today(alice.profile.zone)
+    start = today - timedelta(days=60)
+    course = MedicationCourse.objects.create(
+        user=alice, name="Simvastatin", drug_class="statin", dose="20 mg", started_on=start
+    )
+    up = DoseChange.objects.create(
+        course=course, changed_on=start + timedelta(days=20), direction="increase", dose="40 mg"
+    )
+    down = DoseChange.objects.create(
+        course=course, changed_on=start + timedelta(days=40), direction="decrease", dose=""
+    )
+    grant = make_grant(alice, dr)
+    statements = resources_of(fhir_export(grant), "MedicationStatement")
+    assert [(s["id"], s["effectivePeriod"], s["status"], s.get("dosage")) for s in statements] == [
+        (
+            str(course.uuid),
+            {"start": start.isoformat(), "end": up.changed_on.isoformat()},
+            "completed",
+            [{"text": "20 mg"}],
+        ),
+        (
+            str(up.uuid),
+            {"start": up.changed_on.isoformat(), "end": down.changed_on.isoformat()},
+            "completed",
+            [{"text": "40 mg"}],
+        ),
+        (str(down.uuid), {"start": down.changed_on.isoformat()}, "active", None),
+    ]
+    assert statements[0]["statusReason"] == [{"text": f"Dose increased on {up.changed_on.isoformat()}"}]
+    assert statements[1]["statusReason"] == [{"text": f"Dose decreased on {down.changed_on.isoformat()}"}]
+    assert {s["medicationCodeableConcept"]["text"] for s in statements} == {"Simvastatin"}
+
+    # A stop ends the last dose; a change after the stop starts nothing.
+    MedicationCourse.objects.filter(pk=course.pk).update(stopped_on=today - timedelta(days=5))
+    DoseChange.objects.create(course=course, changed_on=today, direction="increase", dose="80 mg")
+    document = fhir_export(grant)
+    statements = resources_of(document, "MedicationStatement")
+    assert len(statements) == 3 and "80 mg" not in json.dumps(document)
+    assert statements[-1]["effectivePeriod"]["end"] == (today - timedelta(days=5)).isoformat()
+    assert statements[-1]["status"] == "completed"
+
+
+def test_fhir_leaves_medicines_and_their_doses_out_unless_shared(alice, dr):
+    course = MedicationCourse.objects.create(
+        user=alice, name="Simvastatin", drug_class="statin", dose="20 mg", started_on=local_today(alice.profile.zone)
+    )
+    DoseChange.objects.create(course=course, changed_on=course.started_on, direction="increase", dose="40 mg")
+    cramp_at(alice, 1)
+    document = fhir_export(make_grant(alice, dr, medications=False))
+    assert {r["resourceType"] for r in (e["resource"] for e in document["entry"])} == {"Patient", "Observation"}
+    assert "Simvastatin" not in json.dumps(document) and "40 mg" not in json.dumps(document)
+
+
+def test_the_fhir_patient_keeps_one_id_per_patient_and_clinician(alice, dr, dr_other):
+    cramp_at(alice, 1)
+    first = make_grant(alice, dr)
+    before = fhir_export(first)["entry"][0]
+    Grant.objects.filter(pk=first.pk).update(revoked_at=timezone.now())
+    again = make_grant(alice, dr)  # shared again, with the same clinician
+    after = fhir_export(again)
+    assert again.uuid != first.uuid
+    assert after["entry"][0] == before
+    patient = before["resource"]
+    assert [i["value"] for i in patient["identifier"]] == [patient["id"]]
+    assert before["fullUrl"] == f"urn:uuid:{patient['id']}"
+    assert {o["subject"]["reference"] for o in resources_of(after, "Observation")} == {before["fullUrl"]}
+    # Nothing a reader could trace back: not the share, the user id or the email.
+    assert patient["id"] not in (str(first.uuid), str(again.uuid), str(alice.pk)) and "alice" not in patient["id"]
+    # Another clinician gets another id, so two clinicians cannot link their copies by it.
+    other = fhir_export(make_grant(alice, dr_other))["entry"][0]["resource"]
+    assert other["id"] != patient["id"]
 
 
 def test_the_csv_export_is_the_diary_format_for_the_shared_tables(grant):
