@@ -6,6 +6,10 @@ import redis
 from django.conf import settings
 from rest_framework.test import APIClient
 
+# Fixtures that start processes of their own: every test using one is marked `servers`
+# (pytest.ini), which `make test-fast` leaves out.
+SPAWNING_FIXTURES = {"private_redis", "live_server_process"}
+
 
 def pytest_configure(config):
     import os
@@ -37,6 +41,13 @@ def pytest_configure(config):
         ).close()
     except psycopg.Error as error:
         pytest.exit(f"PostgreSQL at {db['HOST']}:{db['PORT']} is unreachable: {error}", returncode=3)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SPAWNING_FIXTURES.intersection(item.fixturenames):
+            item.add_marker(pytest.mark.servers)
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,8 @@ import pytest
 
 from .private_services import BIN, ROOT, Gunicorn, PrivatePostgres, app_env, migrate
 
+pytestmark = pytest.mark.servers
+
 BOUND_SECONDS = 5.0  # a refused connection answers in milliseconds; a hang would take gunicorn's 60 s
 BATCH = 50
 

@@ -26,6 +26,8 @@ from insights.models import DigestDelivery
 
 from .private_services import CeleryWorker, app_env, current_database_url, free_port, wait_until
 
+pytestmark = pytest.mark.servers
+
 PEOPLE = 120  # three chunks of insights.tasks.DIGEST_CHUNK (50)
 HOLD_AT = 30  # the 31st message is held unanswered: the kill lands mid-chunk
 
