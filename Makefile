@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo test lint typecheck lock bench-api bench-analysis bench-honesty bench-digest bench-import bench-pwa reliability reliability-quick clean
+.PHONY: run demo test test-fast lint typecheck lock bench-api bench-analysis bench-honesty bench-digest bench-import bench-pwa reliability reliability-quick clean
 
 # The venv holds the development lock: the runtime's exact versions plus tests and tooling.
 $(BIN)/.installed: requirements.lock requirements-dev.lock
@@ -56,11 +56,17 @@ demo: $(BIN)/.installed .env
 	$(BIN)/python manage.py share_demo
 	ANALYSIS_TICK_SECONDS=$${ANALYSIS_TICK_SECONDS:-60} DIGEST_TICK_SECONDS=$${DIGEST_TICK_SECONDS:-60} $(MAKE) run
 
-## test: the whole suite on PostgreSQL + Redis, then the static checks
+PYTEST := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	SECRET_KEY=test-only-secret DEBUG=0 CELERY_TASK_ALWAYS_EAGER=0 $(BIN)/python -m pytest
+
+## test: the whole suite on PostgreSQL + Redis (what CI runs)
 test: $(BIN)/.installed $(AXE)
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	SECRET_KEY=test-only-secret DEBUG=0 CELERY_TASK_ALWAYS_EAGER=0 \
-		$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+## test-fast: the developer's inner loop, under 2 minutes: the same suite less the tests marked
+## browser, embedded, servers (they start processes of their own) and slow (pytest.ini)
+test-fast: $(BIN)/.installed
+	$(PYTEST) -m "not browser and not embedded and not servers and not slow" $(PYTEST_ARGS)
 
 ## bench-api: the API budget, a realistic mix at 50 requests/s against gunicorn on PostgreSQL (bench/README.md)
 bench-api: $(BIN)/.installed

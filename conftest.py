@@ -4,7 +4,12 @@ named by DATABASE_URL and REDIS_URL and stops at once if either is missing."""
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from rest_framework.test import APIClient
+
+# Fixtures that start processes of their own: every test using one is marked `servers`
+# (pytest.ini), which `make test-fast` leaves out.
+SPAWNING_FIXTURES = {"private_redis", "live_server_process"}
 
 
 def pytest_configure(config):
@@ -39,6 +44,13 @@ def pytest_configure(config):
         pytest.exit(f"PostgreSQL at {db['HOST']}:{db['PORT']} is unreachable: {error}", returncode=3)
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SPAWNING_FIXTURES.intersection(item.fixturenames):
+            item.add_marker(pytest.mark.servers)
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     # The cache is the real Redis; allauth's rate limits live there between tests.
@@ -55,6 +67,23 @@ def plain_static_storage(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+class CheapArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2 as in production at a fraction of the cost: 100 MiB and 8 lanes a hash were most
+    of the suite's time on 2 cores. Its hashes still verify in any process of the app (Argon2
+    reads the cost from the hash), which upgrades them at the next login."""
+
+    time_cost, memory_cost, parallelism = 1, 1024, 1
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(settings):
+    # Production's hashers (so older hashes still verify and upgrade), Argon2 at a test's cost.
+    settings.PASSWORD_HASHERS = [
+        "conftest.CheapArgon2PasswordHasher" if path.endswith(".Argon2PasswordHasher") else path
+        for path in settings.PASSWORD_HASHERS
+    ]
 
 
 class MailCatcher:

@@ -17,6 +17,8 @@ from django.conf import settings
 
 from .conftest import free_port
 
+pytestmark = pytest.mark.servers
+
 ROOT = Path(settings.BASE_DIR)
 SITE = "https://cramps.example.org"
 

@@ -19,7 +19,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from .private_services import BIN, ROOT, Gunicorn, PrivatePostgres, app_env, migrate
+from .private_services import BIN, ROOT, Gunicorn, PrivatePostgres, app_env, migrate, wait_until
+
+pytestmark = pytest.mark.servers
 
 BOUND_SECONDS = 5.0  # a refused connection answers in milliseconds; a hang would take gunicorn's 60 s
 BATCH = 50
@@ -105,6 +107,7 @@ def test_a_postgres_restart_is_a_fast_503_leaves_nothing_half_written_and_heals_
 
     # A crash (immediate stop) while two clients send batches of 50 episodes.
     batches: list[tuple[list[str], int, float]] = []
+    answers: list[tuple[int, int]] = []  # (client offset, status), in the order they came
     last_status: dict[int, int] = {}
     stop = threading.Event()
 
@@ -118,18 +121,27 @@ def test_a_postgres_restart_is_a_fast_503_leaves_nothing_half_written_and_heals_
             if status == 200 and {r["status"] for r in answer["results"]} != {"created"}:
                 status = -1  # a 200 that did not create everything
             batches.append(([r["data"]["id"] for r in records], status, seconds))
+            answers.append((offset, status))
             last_status[offset] = status
             number += 1
+
+    def answered_since(start: int, status: int) -> set[int]:
+        """The clients (by offset) that got `status` in an answer after the first `start` answers."""
+        return {offset for offset, got in list(answers)[start:] if got == status}
 
     clients = [threading.Thread(target=client, args=(n * 100_000,)) for n in range(2)]
     for thread in clients:
         thread.start()
-    time.sleep(1.5)
-    cluster.stop("immediate")
-    time.sleep(2)
-    cluster.start()
-    time.sleep(2)
-    stop.set()
+    try:
+        wait_until(lambda: answered_since(0, 200) == {0, 100_000}, 30, "both clients storing batches")
+        crashed_at = len(answers)
+        cluster.stop("immediate")
+        wait_until(lambda: answered_since(crashed_at, 503) == {0, 100_000}, 30, "both clients seeing the outage")
+        restarted_at = len(answers)
+        cluster.start()
+        wait_until(lambda: answered_since(restarted_at, 200) == {0, 100_000}, 30, "both clients served again")
+    finally:
+        stop.set()
     for thread in clients:
         thread.join(timeout=60)
 

@@ -21,6 +21,8 @@ from insights.models import AnalysisState
 
 from .private_services import CeleryWorker, Gunicorn, app_env, current_database_url, wait_until
 
+pytestmark = pytest.mark.servers
+
 # Far above a healthy create (tens of ms) and far below a hang (gunicorn's 60 s timeout):
 # the bound proves that no request waits for Redis, not how fast it is (that is bench/).
 BOUND_SECONDS = 5.0

@@ -9,12 +9,12 @@ so the kill lands while the worker waits for the server's reply.
 
 import asyncio
 import re
-import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
@@ -25,6 +25,8 @@ from insights.delivery import lease
 from insights.models import DigestDelivery
 
 from .private_services import CeleryWorker, app_env, current_database_url, free_port, wait_until
+
+pytestmark = pytest.mark.servers
 
 PEOPLE = 120  # three chunks of insights.tasks.DIGEST_CHUNK (50)
 HOLD_AT = 30  # the 31st message is held unanswered: the kill lands mid-chunk
@@ -110,7 +112,8 @@ def kill_and_restart(worker, holding_smtp, expected):
     worker.start(pool="prefork")
     sent = DigestDelivery.objects.filter(status=DigestDelivery.Status.SENT)
     wait_until(lambda: sent.count() == PEOPLE, 90, f"{PEOPLE} digests sent", interval=0.5)
-    time.sleep(3)  # any late duplicate (a redelivered task, another tick) would land now
+    # Any late duplicate (a redelivered task, a queued tick's chunk) has run once the broker is idle.
+    wait_until(lambda: broker_idle(worker.env["REDIS_URL"]), 60, "every queued and delivered task finished")
     worker.stop()
     assert f"send_digests[{killed_task}] received" in worker.log_text(offset)  # redelivered, not lost
 
@@ -118,6 +121,13 @@ def kill_and_restart(worker, holding_smtp, expected):
     assert set(recipients) == expected
     assert max(recipients.values()) == 1, [who for who, n in recipients.items() if n > 1]
     assert DigestDelivery.objects.count() == PEOPLE
+
+
+def broker_idle(url: str) -> bool:
+    """Nothing waits in the queue and every delivered task is acknowledged: tasks are acked late,
+    so a message stays in kombu's unacked index (and comes back if its worker dies) until it ran."""
+    broker = redis.Redis.from_url(url)
+    return broker.llen("celery") == 0 and broker.zcard("unacked_index") == 0
 
 
 def unfinished_tasks(log: str) -> set[str]:
@@ -137,7 +147,7 @@ def test_a_task_that_kills_its_worker_every_time_is_dropped_after_the_redelivery
         with app.connection_for_write(private_redis.url(0)) as connection:
             app.send_task("tests.poison", args=[str(marker)], connection=connection, queue="celery")
         wait_until(lambda: "dropping tests.poison" in worker.log_text(), 60, "the poison task being dropped")
-        time.sleep(2)  # nothing runs it again
+        wait_until(lambda: broker_idle(private_redis.url(0)), 30, "the dropped task acknowledged")  # none left to run
     finally:
         worker.stop()
     assert Path(marker).read_text().count("run") == 1 + 2  # the first delivery and two redeliveries

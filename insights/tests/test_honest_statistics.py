@@ -31,6 +31,7 @@ def _ever(plan_for_seed, seeds, *, first=28):
     return out
 
 
+@pytest.mark.slow
 def test_null_diaries_looked_at_every_day_rarely_ever_show_a_false_pattern_or_escalation():
     # No planted effect, a statin started with no effect, clustered counts, 90% completeness, looked at after every
     # logged night for 200 nights. A single-look gate showed a false pattern to about a third of such people and a

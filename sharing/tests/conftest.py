@@ -178,13 +178,6 @@ def seed_findings(user, analysed_at=None) -> None:
     AnalysisState.objects.update_or_create(user=user, defaults={"analysed_at": analysed_at, "version": "test"})
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Argon2 at its production cost takes most of a test's time on a busy machine;
-    # these tests are about grants, not password storage.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def dr(db):
     return make_clinician("dr.jones@clinic.example")
