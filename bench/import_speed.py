@@ -38,9 +38,9 @@ def spreadsheet(megabytes: float, shape: str, columns: list[str], seed: int = 5)
     writer = csv.writer(out, lineterminator="\n")
     minimal = ["started_at", "muscle", "side", "severity", "duration_minutes", "context", "notes"]
     writer.writerow(minimal if shape == "minimal" else columns)
-    moment = datetime(1990, 1, 1, 2, 0, tzinfo=UTC)
+    moment = datetime(1950, 1, 2, 2, 0, tzinfo=UTC)  # the earliest the diary takes: room for 10 MB
     while out.tell() < megabytes * 1_000_000:
-        moment += timedelta(minutes=rng.randint(60, 600))
+        moment += timedelta(minutes=rng.randint(30, 300))
         row = {
             "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "started_at": f"{moment:%Y-%m-%d %H:%M}" if shape == "minimal" else moment.isoformat(),
