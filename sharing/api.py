@@ -311,7 +311,7 @@ class RedeemView(APIView):
         row = {
             "id": grant.uuid,
             "email": grant.patient.email,
-            "practice": grant.practice.name if grant.practice_id else None,
+            "practice": grant.practice_name,
             "scope": {name: getattr(grant, name) for name in SCOPES},
             "expires_at": grant.expires_at,
             "timezone": grant.patient.profile.timezone,

@@ -105,7 +105,7 @@ def _accept(lookup: dict, clinician, invalid: str, now: datetime, practice: Prac
 
 
 def accepted_message(grant: Grant) -> str:
-    whom = f"{grant.practice.name} (all its members)" if grant.practice_id else "you"
+    whom = f"{grant.practice_name} (all its members)" if grant.practice_name else "you"
     return f"{grant.patient.email} is now sharing their diary with {whom}."
 
 

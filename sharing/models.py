@@ -204,9 +204,11 @@ class Grant(models.Model):
     @property
     def recipient(self) -> str:
         """Who reads (or was offered) the diary, in words for the patient."""
-        if self.practice_id:
-            return self.practice.name
-        return self.clinician_email or self.invited_email or "share code"
+        return self.practice_name or self.clinician_email or self.invited_email or "share code"
+
+    @property
+    def practice_name(self) -> str | None:
+        return self.practice.name if self.practice is not None else None
 
     def status(self, now: datetime | None = None) -> str:
         now = now or timezone.now()

@@ -63,7 +63,9 @@ def admin_practice(actor, practice_id: uuid.UUID, lock: bool = False) -> Practic
     if lock:
         practice_rows = practice_rows.select_for_update(of=("self",))
     practice = practice_rows.first()
-    role = practice.memberships.filter(user=actor).values_list("role", flat=True).first() if practice else None
+    if practice is None:
+        raise Http404
+    role = practice.memberships.filter(user=actor).values_list("role", flat=True).first()
     if role is None:
         raise Http404
     if role != Role.ADMIN:

@@ -117,7 +117,8 @@ def new_code(request):
 def revoke(request, share_id):
     grant = get_object_or_404(Grant, patient=request.user, uuid=share_id)
     if grants.revoke(grant):
-        messages.success(request, "Sharing stopped. The clinician loses access on their next click.")
+        who = f"Every member of {grant.practice_name}" if grant.practice_name else "The clinician"
+        messages.success(request, f"Sharing stopped. {who} loses access on their next click.")
     return redirect("sharing")
 
 
