@@ -22,7 +22,7 @@ from diary.api import CheckInFilter, EpisodeFilter, MedicationFilter
 from diary.models import CheckIn, Episode, MedicationCourse
 from insights.models import Finding
 
-from . import access, emails, grants, limits
+from . import access, emails, grants, limits, practices
 from .codes import display_code
 from .dashboard import profile_facts, summaries
 from .mfa import IsClinicianWithMfa
@@ -147,7 +147,7 @@ class AccessLogView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        rows = AccessLog.objects.filter(patient=self.request.user).select_related("grant")
+        rows = AccessLog.objects.filter(patient=self.request.user).select_related("grant__practice")
         share = self.request.query_params.get("share")
         if share:
             try:
@@ -190,7 +190,7 @@ class SharedPatientsView(ClinicianView, APIView):
     def get(self, request):
         grants_ = access.active_grants(request.user)
         rows = [summary.as_dict() for summary in summaries(grants_)]
-        access.record_views(grants_, What.API_PATIENTS)
+        access.record_views(grants_, request.user, What.API_PATIENTS)
         return Response(SharedPatientSerializer(rows, many=True).data)
 
 
@@ -202,7 +202,7 @@ class SharedPatientView(ClinicianView, APIView):
     def get(self, request, share_id):
         row = summaries([self.grant])[0].as_dict()
         row["profile"] = profile_facts(self.grant)
-        access.record_view(self.grant, What.API_PATIENT)
+        access.record_view(self.grant, request.user, What.API_PATIENT)
         return Response(SharedPatientDetailSerializer(row).data)
 
 
@@ -220,7 +220,7 @@ class SharedListView(ClinicianView, generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
-        access.record_view(self.grant, self.what, detail=request.GET.urlencode())
+        access.record_view(self.grant, request.user, self.what, detail=request.GET.urlencode())
         return response
 
 
@@ -299,14 +299,19 @@ class RedeemView(APIView):
         serializer.is_valid(raise_exception=True)
         if wait := limits.code_attempt_wait(request):
             raise Throttled(wait=wait, detail="Too many tries; wait an hour or ask for an email invitation.")
+        practice_id = serializer.validated_data.get("practice")
+        practice = practices.practice_of(request.user, practice_id) if practice_id else None
+        if practice_id and practice is None:
+            raise ValidationError({"practice": ["You are not a member of that practice."]})
         try:
-            grant = grants.redeem_code(serializer.validated_data["code"], request.user)
+            grant = grants.redeem_code(serializer.validated_data["code"], request.user, practice)
         except grants.OfferError as error:
             raise ValidationError({"code": [str(error)]}) from None
         # The answer holds no diary data, so nothing is logged until the first read.
         row = {
             "id": grant.uuid,
             "email": grant.patient.email,
+            "practice": grant.practice_name,
             "scope": {name: getattr(grant, name) for name in SCOPES},
             "expires_at": grant.expires_at,
             "timezone": grant.patient.profile.timezone,

@@ -34,16 +34,17 @@ TABLE_ROWS = 100
 def dashboard(request):
     grants_ = access.active_grants(request.user)
     rows = summaries(grants_)
-    access.record_views(grants_, What.DASHBOARD)
-    ctx = {"rows": rows, "redeem_form": RedeemForm(), "min_completeness": figures.MIN_COMPLETENESS}
+    access.record_views(grants_, request.user, What.DASHBOARD)
+    ctx = {"rows": rows, "redeem_form": RedeemForm(user=request.user), "min_completeness": figures.MIN_COMPLETENESS}
     return render(request, "sharing/clinician/dashboard.html", ctx)
 
 
 @require_http_methods(["GET", "POST"])
 @clinician_required
 def redeem(request):
-    """Type a patient's share code; accepting it is the only thing a clinician ever posts."""
-    form = RedeemForm(request.POST or None)
+    """Type a patient's share code, for oneself or for a practice; accepting it is the only
+    patient-facing thing a clinician ever posts."""
+    form = RedeemForm(request.POST or None, user=request.user)
     status, wait = 200, 0
     if request.method == "POST" and form.is_valid():
         if wait := limits.code_attempt_wait(request):
@@ -51,12 +52,12 @@ def redeem(request):
             status = 429
         else:
             try:
-                grant = grants.redeem_code(form.cleaned_data["code"], request.user)
+                grant = grants.redeem_code(form.cleaned_data["code"], request.user, form.chosen_practice())
             except grants.OfferError as error:
                 form.add_error("code", str(error))
                 status = 400
             else:
-                messages.success(request, f"{grant.patient.email} is now sharing their diary with you.")
+                messages.success(request, grants.accepted_message(grant))
                 return redirect("clinician-patient", share_id=grant.uuid)
     elif request.method == "POST":
         status = 400
@@ -108,7 +109,7 @@ def patient(request, share_id):
         ctx["alerts"] = alerts.for_patient(grant, findings, panel)
         ctx["findings"], ctx["waiting"] = report.finding_table(findings)
         ctx["analysed_at"] = report.last_analysis(grant.patient_id)
-    access.record_view(grant, What.PATIENT_PAGE, detail=f"{days} nights")
+    access.record_view(grant, request.user, What.PATIENT_PAGE, detail=f"{days} nights")
     return render(request, "sharing/clinician/patient.html", ctx)
 
 
@@ -140,7 +141,7 @@ def report_page(request, share_id):
     form, ctx = _report_context(request, grant)
     if ctx is None:
         return render(request, "sharing/clinician/report.html", {"grant": grant, "form": form}, status=400)
-    access.record_view(grant, What.REPORT, detail=str(ctx["range"]))
+    access.record_view(grant, request.user, What.REPORT, detail=str(ctx["range"]))
     return render(request, "sharing/clinician/report.html", {**ctx, "form": form})
 
 
@@ -152,7 +153,7 @@ def report_pdf(request, share_id):
     if ctx is None:
         return HttpResponse("; ".join(str(e) for errors in form.errors.values() for e in errors), status=400)
     body = report.pdf(ctx)
-    access.record_view(grant, What.REPORT_PDF, detail=str(ctx["range"]))
+    access.record_view(grant, request.user, What.REPORT_PDF, detail=str(ctx["range"]))
     return _attachment(body, "application/pdf", _filename(grant, "report", ctx["range"].last, "pdf"))
 
 
@@ -161,7 +162,7 @@ def report_pdf(request, share_id):
 def export_csv(request, share_id):
     grant = access.grant_or_404(request.user, share_id)
     body = export.csv_zip(grant)
-    access.record_view(grant, What.EXPORT_CSV)
+    access.record_view(grant, request.user, What.EXPORT_CSV)
     return _attachment(body, "application/zip", _filename(grant, "diary", timezone.localdate(), "zip"))
 
 
@@ -170,7 +171,7 @@ def export_csv(request, share_id):
 def export_fhir(request, share_id):
     grant = access.grant_or_404(request.user, share_id)
     body = fhir.bundle_bytes(grant)
-    access.record_view(grant, What.EXPORT_FHIR)
+    access.record_view(grant, request.user, What.EXPORT_FHIR)
     return _attachment(body, "application/fhir+json", _filename(grant, "fhir", timezone.localdate(), "json"))
 
 

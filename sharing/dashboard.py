@@ -60,6 +60,7 @@ class PatientSummary:
         return {
             "id": self.grant.uuid,
             "email": self.grant.patient.email,
+            "practice": self.grant.practice_name,
             "scope": {name: getattr(self.grant, name) for name in SCOPES},
             "expires_at": self.grant.expires_at,
             "timezone": self.grant.patient.profile.timezone,

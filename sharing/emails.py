@@ -54,10 +54,12 @@ def notify_first_view(grant_id: int, now=None) -> bool:
     if not claimed:
         return False
     try:
-        grant = Grant.objects.select_related("patient").get(pk=grant_id)
+        grant = Grant.objects.select_related("patient", "practice").get(pk=grant_id)
         first = AccessLog.objects.filter(grant=grant).order_by("at", "id").first()
         shares_url = settings.SITE_URL + reverse("sharing")
-        context = {"grant": grant, "patient": grant.patient, "first": first, "shares_url": shares_url}
+        # Who looked: for a practice, the member who opened it, not the one who accepted.
+        reader = first.clinician_email if first else grant.clinician_email
+        context = {"grant": grant, "patient": grant.patient, "first": first, "reader": reader, "shares_url": shares_url}
         _message("first-view", context, grant.patient.email).send()
     except Exception:
         log.exception("first-view email for grant %s failed; will retry on the next view", grant_id)

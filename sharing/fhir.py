@@ -125,11 +125,13 @@ def _urn(value) -> str:
 
 
 def patient_id(grant: Grant) -> str:
-    """One id per patient and clinician, the same on every share between them: a keyed HMAC of
-    the pair (never the user id or the email), so records from earlier exports match up, while
-    two clinicians cannot link their copies. It changes if SECRET_KEY does."""
+    """One id per patient and reader (the clinician, or the practice for a practice's share), the
+    same on every share between them and for every member of a practice: a keyed HMAC of the pair
+    (never the user id or the email), so records from earlier exports match up in one record
+    system, while two readers cannot link their copies. It changes if SECRET_KEY does."""
     key = hashlib.sha256(f"cramptrack.fhir-patient:{settings.SECRET_KEY}".encode()).digest()
-    pair = f"{grant.patient_id}:{grant.clinician_id}".encode()
+    reader = f"practice:{grant.practice_id}" if grant.practice_id else grant.clinician_id
+    pair = f"{grant.patient_id}:{reader}".encode()
     return str(uuid.UUID(bytes=hmac.new(key, pair, hashlib.sha256).digest()[:16], version=4))
 
 

@@ -3,9 +3,10 @@
 from django import forms
 
 from diary import choices
+from diary.safe_text import invisible_character
 
-from . import grants
-from .models import SCOPES
+from . import grants, practices
+from .models import SCOPES, Practice
 
 
 class ShareForm(forms.Form):
@@ -56,12 +57,44 @@ class InviteForm(ShareForm):
         return email
 
 
-class RedeemForm(forms.Form):
+class AcceptForm(forms.Form):
+    """Whom a clinician accepts a share for: themself, or one of their practices (all its members read).
+    The field appears only for a clinician who belongs to a practice."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.practices = {str(m.practice.uuid): m.practice for m in practices.memberships_of(user)}
+        if self.practices:
+            choices = [("", "Just me"), *((key, f"{p.name} (all its members)") for key, p in self.practices.items())]
+            self.fields["practice"] = forms.ChoiceField(choices=choices, required=False, label="Who reads it")
+
+    def chosen_practice(self) -> Practice | None:
+        return self.practices.get(self.cleaned_data.get("practice") or "")
+
+
+class RedeemForm(AcceptForm):
     code = forms.CharField(
         max_length=32,
         label="Share code",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )
+
+    field_order = ["code", "practice"]
+
+
+class PracticeForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Practice name", help_text="as your patients know it")
+
+    def clean_name(self):
+        # Patients see this name on their sharing page: it must read as it is stored.
+        name = self.cleaned_data["name"]
+        if found := invisible_character(name):
+            raise forms.ValidationError(f"Contains an invisible character at position {found[0]}; type the name again.")
+        return name
+
+
+class MemberForm(forms.Form):
+    email = forms.EmailField(label="Their email address", help_text="the address of their CrampTrack clinician account")
 
 
 class EpisodeFilterForm(forms.Form):

@@ -1,4 +1,4 @@
-"""What patients and clinicians do with grants: offer, accept, revoke.
+"""What patients and clinicians do with grants: offer, accept (for oneself or for a practice), revoke.
 
 Used by both the API and the server-rendered pages, so the rules live here once.
 """
@@ -12,7 +12,7 @@ from django.utils import timezone
 from diary.localtime import local_today
 
 from . import codes
-from .models import CODE_VALID_FOR, DEFAULT_DAYS, INVITATION_VALID_FOR, MAX_DAYS, SCOPES, Grant
+from .models import CODE_VALID_FOR, DEFAULT_DAYS, INVITATION_VALID_FOR, MAX_DAYS, SCOPES, Grant, Practice
 
 
 class OfferError(Exception):
@@ -81,22 +81,32 @@ def create_code(patient, scope: dict, expires_at: datetime, now: datetime | None
 
 
 @transaction.atomic
-def _accept(lookup: dict, clinician, invalid: str, now: datetime) -> Grant:
+def _accept(lookup: dict, clinician, invalid: str, now: datetime, practice: Practice | None) -> Grant:
+    """Accept for the clinician, or for `practice` (one they belong to): then every member reads."""
     if not getattr(clinician, "is_clinician", False):
         raise OfferError("Only clinician accounts can accept a shared diary.")
+    if practice is not None and not practice.memberships.filter(user=clinician).exists():
+        raise OfferError("You are not a member of that practice.")
     # FOR UPDATE: two clinicians racing for one code queue here; the second finds it taken.
     grant = Grant.objects.open_offers(now).select_for_update().filter(**lookup).first()
     if grant is None:
         raise OfferError(invalid)
     if grant.kind == Grant.Kind.INVITATION and grant.invited_email.lower() != clinician.email.lower():
         raise OfferError(f"This invitation was sent to another address. Log in as {grant.invited_email} to accept it.")
-    # A clinician holds one grant per patient: the new one replaces any earlier one.
-    Grant.objects.filter(patient=grant.patient, clinician=clinician, revoked_at__isnull=True).update(revoked_at=now)
-    grant.clinician = clinician
-    grant.clinician_email = clinician.email
+    # A clinician (or a practice) holds one grant per patient: the new one replaces any earlier one.
+    holder = {"practice": practice} if practice is not None else {"clinician": clinician}
+    Grant.objects.filter(patient=grant.patient, revoked_at__isnull=True, **holder).update(revoked_at=now)
+    grant.clinician = None if practice is not None else clinician
+    grant.practice = practice
+    grant.clinician_email = clinician.email  # who accepted, for the patient's page
     grant.accepted_at = now
-    grant.save(update_fields=["clinician", "clinician_email", "accepted_at"])
+    grant.save(update_fields=["clinician", "practice", "clinician_email", "accepted_at"])
     return grant
+
+
+def accepted_message(grant: Grant) -> str:
+    whom = f"{grant.practice_name} (all its members)" if grant.practice_name else "you"
+    return f"{grant.patient.email} is now sharing their diary with {whom}."
 
 
 def invitation_for(token: str, now: datetime | None = None) -> Grant | None:
@@ -108,17 +118,17 @@ def invitation_for(token: str, now: datetime | None = None) -> Grant | None:
     )
 
 
-def accept_invitation(token: str, clinician, now: datetime | None = None) -> Grant:
+def accept_invitation(token: str, clinician, practice: Practice | None = None, now: datetime | None = None) -> Grant:
     lookup = {"kind": Grant.Kind.INVITATION, "token_hash": codes.token_hash(token)}
-    return _accept(lookup, clinician, INVALID_INVITATION, now or timezone.now())
+    return _accept(lookup, clinician, INVALID_INVITATION, now or timezone.now(), practice)
 
 
-def redeem_code(text: str, clinician, now: datetime | None = None) -> Grant:
+def redeem_code(text: str, clinician, practice: Practice | None = None, now: datetime | None = None) -> Grant:
     code = codes.normalize_code(text)
     if code is None:
         raise OfferError(INVALID_CODE)
     lookup = {"kind": Grant.Kind.CODE, "code_hash": codes.code_hash(code)}
-    return _accept(lookup, clinician, INVALID_CODE, now or timezone.now())
+    return _accept(lookup, clinician, INVALID_CODE, now or timezone.now(), practice)
 
 
 def revoke(grant: Grant, now: datetime | None = None) -> bool:

@@ -1,16 +1,19 @@
-"""Grants (a patient's permission for one clinician to read their diary) and the access log.
+"""Grants (a patient's permission for one clinician, or one practice, to read their diary),
+practices and their members, and the access log.
 
 A grant starts as an offer: an emailed invitation (a link carrying a random
 token) or a short share code the patient reads out. Only hashes of the token and
-the code are stored. A clinician accepts the offer once; from then until
-`expires_at` or `revoked_at` the grant is active, and every read of the
-patient's data through it writes an AccessLog row.
+the code are stored. A clinician accepts the offer once, for themself or for a
+practice they belong to; from then until `expires_at` or `revoked_at` the grant is
+active, and every read of the patient's data through it writes an AccessLog row
+naming the clinician who read.
 """
 
 import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,14 +26,65 @@ CODE_VALID_FOR = timedelta(hours=24)
 INVITATION_VALID_FOR = timedelta(days=7)
 
 
+class Practice(models.Model):
+    """A GP surgery or a clinic: patients share with it, and every current member reads."""
+
+    # The public id in the clinician's URLs.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class PracticeMembership(models.Model):
+    """A clinician account in a practice. Removing a member deletes the row: their access ends
+    with it, on their next request; the access log keeps what they read."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        ADMIN = "admin", "Admin"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="memberships", db_index=False)
+    # Its own index serves "the practices of this clinician" in every access check.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practice_memberships")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            # Also the index for "the members of this practice".
+            models.UniqueConstraint(fields=["practice", "user"], name="one_membership_per_practice_and_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.practice} ({self.role})"
+
+    def clean(self):
+        # Django admin's check; sharing.practices adds clinician accounts only.
+        if self.user_id and not self.user.is_clinician:
+            raise ValidationError({"user": "Only clinician accounts can be members of a practice."})
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
 class GrantQuerySet(models.QuerySet):
     def active(self, now: datetime | None = None) -> "GrantQuerySet":
         """Accepted, not revoked, not expired: checked in SQL on every request, never cached."""
         now = now or timezone.now()
-        return self.filter(clinician__isnull=False, revoked_at__isnull=True, expires_at__gt=now)
+        accepted = Q(clinician__isnull=False) | Q(practice__isnull=False)
+        return self.filter(accepted, revoked_at__isnull=True, expires_at__gt=now)
 
     def active_for(self, clinician, patient=None, now: datetime | None = None) -> "GrantQuerySet":
-        grants = self.active(now).filter(clinician=clinician)
+        """Grants to the clinician, and to every practice they are a member of at this moment."""
+        practices = PracticeMembership.objects.filter(user=clinician).values("practice_id")
+        grants = self.active(now).filter(Q(clinician=clinician) | Q(practice__in=practices))
         return grants.filter(patient=patient) if patient is not None else grants
 
     def open_offers(self, now: datetime | None = None) -> "GrantQuerySet":
@@ -66,6 +120,11 @@ class Grant(models.Model):
     # Its own index serves that SET NULL and "this clinician's grants, revoked ones too".
     clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="grants_received"
+    )
+    # Or to a practice (never both): every current member reads. Practices are not deleted
+    # while a grant names one, so the grant and its log always say which practice it was.
+    practice = models.ForeignKey(
+        Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="grants", db_index=False
     )
     clinician_email = models.EmailField(blank=True, help_text="the accepting clinician's address, kept for the patient")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -103,6 +162,15 @@ class Grant(models.Model):
                 condition=Q(clinician__isnull=True) | Q(accepted_at__isnull=False),
                 name="grant_clinician_only_once_accepted",
             ),
+            # To a clinician or to a practice, never both. "Exactly one" holds from acceptance
+            # until a clinician deletes their account, which sets `clinician` to NULL.
+            models.CheckConstraint(
+                condition=Q(clinician__isnull=True) | Q(practice__isnull=True), name="grant_to_clinician_or_practice"
+            ),
+            models.CheckConstraint(
+                condition=Q(practice__isnull=True) | Q(accepted_at__isnull=False),
+                name="grant_practice_only_once_accepted",
+            ),
             models.CheckConstraint(condition=~Q(patient=F("clinician")), name="grant_not_to_oneself"),
             # One open grant per patient and clinician, so a clinician's URL names one patient.
             # Accepting a new offer revokes the previous grant of the pair in the same transaction.
@@ -110,6 +178,11 @@ class Grant(models.Model):
                 fields=["patient", "clinician"],
                 condition=Q(clinician__isnull=False, revoked_at__isnull=True),
                 name="one_open_grant_per_patient_and_clinician",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "practice"],
+                condition=Q(practice__isnull=False, revoked_at__isnull=True),
+                name="one_open_grant_per_patient_and_practice",
             ),
         ]
         indexes = [
@@ -119,10 +192,23 @@ class Grant(models.Model):
             models.Index(
                 fields=["clinician", "expires_at"], condition=Q(revoked_at__isnull=True), name="grant_clinician_open"
             ),
+            # The same for a practice's grants (and PROTECT's check when a practice is deleted).
+            models.Index(
+                fields=["practice", "expires_at"], condition=Q(practice__isnull=False), name="grant_practice_open"
+            ),
         ]
 
     def __str__(self):
-        return f"{self.patient} → {self.clinician_email or self.invited_email or 'share code'} ({self.status()})"
+        return f"{self.patient} → {self.recipient} ({self.status()})"
+
+    @property
+    def recipient(self) -> str:
+        """Who reads (or was offered) the diary, in words for the patient."""
+        return self.practice_name or self.clinician_email or self.invited_email or "share code"
+
+    @property
+    def practice_name(self) -> str | None:
+        return self.practice.name if self.practice is not None else None
 
     def status(self, now: datetime | None = None) -> str:
         now = now or timezone.now()
@@ -132,7 +218,7 @@ class Grant(models.Model):
             return self.Status.EXPIRED
         if self.accepted_at is None:
             return self.Status.EXPIRED if self.offer_expires_at <= now else self.Status.PENDING
-        if self.clinician_id is None:  # the clinician deleted their account
+        if self.clinician_id is None and self.practice_id is None:  # the clinician deleted their account
             return self.Status.REVOKED
         return self.Status.ACTIVE
 

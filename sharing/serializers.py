@@ -6,15 +6,35 @@ from diary.serializers import CheckInSerializer, EpisodeSerializer, MedicationCo
 from insights.api import FindingSerializer
 
 from . import grants
-from .models import SCOPES, AccessLog, Grant
+from .models import SCOPES, AccessLog, Grant, Practice
 
 # --- The patient's side ----------------------------------------------------------------------------
+
+
+class PracticeMemberSerializer(serializers.Serializer):
+    email = serializers.EmailField(source="user.email")
+    name = serializers.CharField(source="user.get_full_name")
+
+
+class SharedPracticeSerializer(serializers.ModelSerializer):
+    """A practice the patient shares with, and its members now: everyone who can read."""
+
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    members = PracticeMemberSerializer(source="memberships", many=True, read_only=True)
+
+    class Meta:
+        model = Practice
+        fields = ["id", "name", "members"]
+        read_only_fields = fields
 
 
 class ShareSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     status = serializers.SerializerMethodField()
-    clinician = serializers.SerializerMethodField(help_text="who can read (or was invited to read) the diary")
+    clinician = serializers.SerializerMethodField(
+        help_text="who can read (or was invited to read) the diary; for a practice, who accepted for it"
+    )
+    practice = SharedPracticeSerializer(read_only=True, allow_null=True, help_text="set when shared with a practice")
     views = serializers.IntegerField(read_only=True, default=0)
     last_viewed_at = serializers.DateTimeField(read_only=True, allow_null=True, default=None)
     # Empty for a share code: a plain string, as "" is no e-mail address.
@@ -27,6 +47,7 @@ class ShareSerializer(serializers.ModelSerializer):
             "kind",
             "status",
             "clinician",
+            "practice",
             "invited_email",
             *SCOPES,
             "expires_at",
@@ -97,10 +118,13 @@ class CreatedCodeSerializer(ShareSerializer):
 class AccessLogSerializer(serializers.ModelSerializer):
     share_id = serializers.UUIDField(source="grant.uuid", read_only=True)
     what_label = serializers.CharField(source="get_what_display", read_only=True)
+    practice = serializers.CharField(
+        source="grant.practice.name", read_only=True, allow_null=True, default=None, help_text="read for this practice"
+    )
 
     class Meta:
         model = AccessLog
-        fields = ["at", "share_id", "clinician_email", "what", "what_label", "detail"]
+        fields = ["at", "share_id", "clinician_email", "practice", "what", "what_label", "detail"]
         read_only_fields = fields
 
 
@@ -109,6 +133,9 @@ class AccessLogSerializer(serializers.ModelSerializer):
 
 class RedeemCodeSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=32, help_text="the 8-character code from your patient, e.g. ABCD-EFGH")
+    practice = serializers.UUIDField(
+        required=False, allow_null=True, help_text="accept for this practice of yours: all its members read"
+    )
 
 
 class WindowSerializer(serializers.Serializer):
@@ -127,6 +154,7 @@ class WindowSerializer(serializers.Serializer):
 class SharedPatientSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="this share's id; it names the patient in every clinician URL")
     email = serializers.EmailField()
+    practice = serializers.CharField(allow_null=True, help_text="shared with this practice of yours; null: with you")
     scope = serializers.DictField(child=serializers.BooleanField())
     expires_at = serializers.DateTimeField()
     timezone = serializers.CharField()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import clinician_views, views
+from . import clinician_views, practice_views, views
 
 urlpatterns = [
     path("sharing/", views.shares, name="sharing"),
@@ -18,5 +18,22 @@ urlpatterns = [
     path("clinician/patients/<str:share_id>/report.pdf", clinician_views.report_pdf, name="clinician-report-pdf"),
     path("clinician/patients/<str:share_id>/export.zip", clinician_views.export_csv, name="clinician-export-csv"),
     path("clinician/patients/<str:share_id>/fhir.json", clinician_views.export_fhir, name="clinician-export-fhir"),
+    path("clinician/practices/", practice_views.practice_list, name="clinician-practices"),
+    path("clinician/practices/<uuid:practice_id>/", practice_views.practice, name="clinician-practice"),
+    path(
+        "clinician/practices/<uuid:practice_id>/members/",
+        practice_views.add_member,
+        name="clinician-practice-add-member",
+    ),
+    path(
+        "clinician/practices/<uuid:practice_id>/members/<int:member_id>/remove/",
+        practice_views.remove_member,
+        name="clinician-practice-remove-member",
+    ),
+    path(
+        "clinician/practices/<uuid:practice_id>/members/<int:member_id>/admin/",
+        practice_views.make_admin,
+        name="clinician-practice-make-admin",
+    ),
     path("fhir/CodeSystem/cramptrack", clinician_views.fhir_code_system, name="fhir-code-system"),
 ]

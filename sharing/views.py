@@ -9,14 +9,14 @@ from functools import wraps
 from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import codes, emails, grants, limits
-from .forms import InviteForm, ShareForm
-from .models import AccessLog, Grant
+from .forms import AcceptForm, InviteForm, ShareForm
+from .models import AccessLog, Grant, PracticeMembership
 
 
 def retry_after(response, seconds: int):
@@ -41,7 +41,10 @@ def _patients_only(view):
 def shares_with_counts(patient):
     return (
         Grant.objects.filter(patient=patient)
-        .select_related("patient__profile")
+        .select_related("patient__profile", "practice")
+        .prefetch_related(
+            Prefetch("practice__memberships", PracticeMembership.objects.select_related("user").order_by("user__email"))
+        )
         .annotate(views=Count("access_log"), last_viewed_at=Max("access_log__at"))
         .order_by("-created_at")
     )
@@ -57,7 +60,7 @@ def _page(request, invite_form=None, code_form=None, status=200, new_code=None):
         "sharing/shares.html",
         {
             "shares": shares_with_counts(request.user),
-            "log": AccessLog.objects.filter(patient=request.user).select_related("grant")[:LOG_ROWS],
+            "log": AccessLog.objects.filter(patient=request.user).select_related("grant__practice")[:LOG_ROWS],
             "invite_form": invite_form or InviteForm(user=request.user, prefix="invite"),
             "code_form": code_form or ShareForm(user=request.user, prefix="code"),
             "email_verified": email_verified(request.user),
@@ -71,7 +74,8 @@ def _page(request, invite_form=None, code_form=None, status=200, new_code=None):
 @never_cache
 @_patients_only
 def shares(request):
-    """Everyone you share with, each share's status, and every time a clinician looked."""
+    """Everyone you share with (a practice with its current members), each share's status, and
+    every time a clinician looked, by name."""
     return _page(request)
 
 
@@ -113,7 +117,8 @@ def new_code(request):
 def revoke(request, share_id):
     grant = get_object_or_404(Grant, patient=request.user, uuid=share_id)
     if grants.revoke(grant):
-        messages.success(request, "Sharing stopped. The clinician loses access on their next click.")
+        who = f"Every member of {grant.practice_name}" if grant.practice_name else "The clinician"
+        messages.success(request, f"Sharing stopped. {who} loses access on their next click.")
     return redirect("sharing")
 
 
@@ -123,12 +128,16 @@ def revoke(request, share_id):
 def accept(request, token):
     """The emailed link: the clinician logs in (or signs up) and accepts."""
     offer = grants.invitation_for(token)
+    form = AcceptForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "sharing/accept.html", {"offer": offer, "form": form}, status=400)
         try:
-            grant = grants.accept_invitation(token, request.user)
+            grant = grants.accept_invitation(token, request.user, form.chosen_practice())
         except grants.OfferError as refused:
-            return render(request, "sharing/accept.html", {"offer": offer, "error": str(refused)}, status=400)
-        messages.success(request, f"{grant.patient.email} is now sharing their diary with you.")
+            ctx = {"offer": offer, "form": form, "error": str(refused)}
+            return render(request, "sharing/accept.html", ctx, status=400)
+        messages.success(request, grants.accepted_message(grant))
         return redirect("clinician-patient", share_id=grant.uuid)
     error = None
     if offer is None:
@@ -137,4 +146,5 @@ def accept(request, token):
         error = "Only clinician accounts can accept a shared diary. Sign up for a clinician account with this address."
     elif offer.invited_email.lower() != request.user.email.lower():
         error = f"This invitation was sent to {offer.invited_email}. Log in with that address to accept it."
-    return render(request, "sharing/accept.html", {"offer": offer, "error": error}, status=400 if error else 200)
+    ctx = {"offer": offer, "form": form, "error": error}
+    return render(request, "sharing/accept.html", ctx, status=400 if error else 200)

@@ -25,8 +25,8 @@ from accounts.allauth_compat import activate_totp
 from conftest import make_user
 from diary.models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
 from insights.models import AnalysisState, DigestDelivery, Finding
-from sharing import access
-from sharing.models import AccessLog, Grant
+from sharing import access, practices
+from sharing.models import AccessLog, Grant, Practice
 from sharing.tests.conftest import make_clinician, make_grant
 
 PASSWORD = "correct horse battery"  # noqa: S105 (conftest.make_user's)
@@ -109,9 +109,12 @@ def fill_everything(patient, clinician, other_patient):
         user=clinician, content_type=user_type, object_id=str(patient.pk), object_repr=patient.email, action_flag=CHANGE
     )
     grant = make_grant(patient, clinician)
-    access.record_view(grant, AccessLog.What.PATIENT_PAGE)
+    access.record_view(grant, grant.clinician, AccessLog.What.PATIENT_PAGE)
     other_grant = make_grant(other_patient, clinician)
-    access.record_view(other_grant, AccessLog.What.REPORT)
+    access.record_view(other_grant, other_grant.clinician, AccessLog.What.REPORT)
+    practice = practices.create_practice(clinician, "Erasure Street Surgery")
+    practice_grant = make_grant(patient, clinician, practice=practice)
+    access.record_view(practice_grant, clinician, AccessLog.What.REPORT)
     return api
 
 
@@ -157,6 +160,8 @@ def test_erasing_accounts_leaves_no_row_that_references_them(db, django_capture_
     row = AccessLog.objects.get(clinician_id=clinician.pk)
     assert row.patient == carol and row.clinician_email == "dr-erase@example.org"
     assert Grant.objects.get(patient=carol).clinician is None
+    # The practice stays (others may share with it), without them.
+    assert not Practice.objects.get(name="Erasure Street Surgery").memberships.exists()
 
 
 def test_no_model_stores_files():

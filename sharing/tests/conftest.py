@@ -48,8 +48,9 @@ def signed_in(user, mfa: bool = True) -> Client:
     return client
 
 
-def make_grant(patient, clinician, *, now=None, days=90, accepted=True, **fields) -> Grant:
-    """An accepted share-code grant, created `days` before it expires unless told otherwise."""
+def make_grant(patient, clinician, *, now=None, days=90, accepted=True, practice=None, **fields) -> Grant:
+    """An accepted share-code grant, created `days` before it expires unless told otherwise;
+    with `practice`, accepted by `clinician` for that practice."""
     now = now or timezone.now()
     values = {
         "patient": patient,
@@ -61,7 +62,8 @@ def make_grant(patient, clinician, *, now=None, days=90, accepted=True, **fields
         **fields,
     }
     if accepted:
-        values.update(clinician=clinician, clinician_email=clinician.email, accepted_at=now - timedelta(hours=1))
+        reader = {"practice": practice} if practice is not None else {"clinician": clinician}
+        values.update(clinician_email=clinician.email, accepted_at=now - timedelta(hours=1), **reader)
     return Grant.objects.create(**values)
 
 

@@ -1,9 +1,10 @@
 """Every clinician page and API endpoint × every kind of caller × every method.
 
-Only a clinician with an active grant reads, and only with GET; every other
-caller gets nothing (404 for anyone signed in, a login redirect or 403 for the
-anonymous), writes are always refused, and an access-log row appears only for
-a successful read.
+Only a clinician with an active grant (theirs, or their practice's while they are a
+member) reads, and only with GET; every other caller gets nothing (404 for anyone
+signed in, a login redirect or 403 for the anonymous), writes are always refused,
+and an access-log row, naming the clinician who read, appears only for a successful
+read.
 """
 
 from datetime import timedelta
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from conftest import make_user
 from diary.models import CheckIn, Episode, MedicationCourse
+from sharing import practices
 from sharing.models import AccessLog
 
 from .conftest import make_clinician, make_grant, signed_in
@@ -43,12 +45,21 @@ CALLERS = [
     "clinician_of_another_patient",
     "clinician_expired_grant",
     "clinician_revoked_grant",
+    "practice_admin",
+    "practice_member",
+    "removed_practice_member",
+    "member_of_another_practice",
+    "practice_member_asking_for_a_clinicians_share",
 ]
+# The callers who read: each asks for a share they hold, directly or through their practice.
+READERS = ("clinician_with_grant", "practice_admin", "practice_member")
 
 
 @pytest.fixture
 def world(small_diary, dr, bob):
-    """Alice shares with dr; the other clinicians hold no, another patient's, expired or revoked grants."""
+    """Alice shares with dr, and with Riverside Surgery (its admin accepted for it; one member
+    was removed since); the other clinicians hold no, another patient's, expired or revoked
+    grants, or belong to another practice, which Bob shares with."""
     now = timezone.now()
     grant = make_grant(small_diary, dr)
     expired_dr = make_clinician("expired@clinic.example")
@@ -64,17 +75,34 @@ def world(small_diary, dr, bob):
     )
     revoked = make_grant(grant.patient, revoked_dr, revoked_at=now - timedelta(minutes=1))
     make_grant(bob, other_dr)
+
+    admin_dr, member_dr, removed_dr = (make_clinician(f"{n}@riverside.example") for n in ("admin", "gp", "locum"))
+    surgery = practices.create_practice(admin_dr, "Riverside Surgery")
+    practices.add_member(admin_dr, surgery.uuid, member_dr.email)
+    locum = practices.add_member(admin_dr, surgery.uuid, removed_dr.email)
+    practice_grant = make_grant(grant.patient, admin_dr, practice=surgery)
+    practices.remove_member(admin_dr, surgery.uuid, locum.pk)
+    hilltop_dr = make_clinician("physio@hilltop.example")
+    make_grant(bob, hilltop_dr, practice=practices.create_practice(hilltop_dr, "Hilltop Physio"))
+    callers = {
+        "anonymous": (None, grant),
+        "owner": (grant.patient, grant),
+        "other_patient": (bob, grant),
+        "clinician_with_grant": (grant.clinician, grant),
+        "clinician_without_grant": (nobody_dr, grant),
+        "clinician_of_another_patient": (other_dr, grant),
+        "clinician_expired_grant": (expired_dr, expired),
+        "clinician_revoked_grant": (revoked_dr, revoked),
+        "practice_admin": (admin_dr, practice_grant),
+        "practice_member": (member_dr, practice_grant),
+        "removed_practice_member": (removed_dr, practice_grant),
+        "member_of_another_practice": (hilltop_dr, practice_grant),
+        "practice_member_asking_for_a_clinicians_share": (member_dr, grant),
+    }
     return {
         "grant": grant,
         "callers": {
-            "anonymous": (Client(), grant),
-            "owner": (signed_in(grant.patient), grant),
-            "other_patient": (signed_in(bob), grant),
-            "clinician_with_grant": (signed_in(grant.clinician), grant),
-            "clinician_without_grant": (signed_in(nobody_dr), grant),
-            "clinician_of_another_patient": (signed_in(other_dr), grant),
-            "clinician_expired_grant": (signed_in(expired_dr), expired),
-            "clinician_revoked_grant": (signed_in(revoked_dr), revoked),
+            name: (signed_in(user) if user else Client(), share, user) for name, (user, share) in callers.items()
         },
     }
 
@@ -101,7 +129,7 @@ def test_pages(world, name, caller):
 
 
 def check_page(world, name, caller, method):
-    client, grant = world["callers"][caller]
+    client, grant, user = world["callers"][caller]
     before_rows, before_log = diary_rows(grant.patient), AccessLog.objects.count()
 
     response = call(client, method, reverse(name, args=[grant.uuid]))
@@ -110,7 +138,7 @@ def check_page(world, name, caller, method):
         assert response.status_code == 405, (name, caller, method, response.status_code)
     elif caller == "anonymous":
         assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
-    elif caller == "clinician_with_grant":
+    elif caller in READERS:
         assert response.status_code == 200, (name, caller, method, response.status_code)
     else:
         assert response.status_code == 404, (name, caller, method, response.status_code)
@@ -118,7 +146,7 @@ def check_page(world, name, caller, method):
     if response.status_code == 200:
         row = AccessLog.objects.latest("id")
         assert logged == 1 and row.what == PAGES[name] and row.grant == grant
-        assert row.clinician == grant.clinician and row.patient == grant.patient
+        assert row.clinician == user and row.clinician_email == user.email and row.patient == grant.patient
     else:
         assert logged == 0
     assert diary_rows(grant.patient) == before_rows, (name, caller, method)
@@ -132,7 +160,7 @@ def test_api(world, name, caller):
 
 
 def check_api(world, name, caller, method):
-    client, grant = world["callers"][caller]
+    client, grant, user = world["callers"][caller]
     before_rows, before_log = diary_rows(grant.patient), AccessLog.objects.count()
 
     response = call(client, method, reverse(name, args=[grant.uuid]))
@@ -143,14 +171,14 @@ def check_api(world, name, caller, method):
         assert response.status_code == 404, (name, caller, method, response.status_code)
     elif method != "get":
         assert response.status_code == 405, (name, caller, method, response.status_code)
-    elif caller == "clinician_with_grant":
+    elif caller in READERS:
         assert response.status_code == 200, (name, caller, method, response.status_code)
     else:
         assert response.status_code == 404, (name, caller, method, response.status_code)
     logged = AccessLog.objects.count() - before_log
     if response.status_code == 200:
         row = AccessLog.objects.latest("id")
-        assert logged == 1 and row.what == APIS[name] and row.grant == grant
+        assert logged == 1 and row.what == APIS[name] and row.grant == grant and row.clinician == user
     else:
         assert logged == 0
     assert diary_rows(grant.patient) == before_rows, (name, caller, method)
@@ -164,13 +192,13 @@ def test_lists_show_only_active_grants(world, name, caller):
 
 
 def check_list(world, name, caller, method):
-    client, grant = world["callers"][caller]
+    client, grant, user = world["callers"][caller]
     before_log = AccessLog.objects.count()
     is_api = name.startswith("clinician-api")
 
     response = call(client, method, reverse(name))
 
-    clinician = caller.startswith("clinician")
+    clinician = caller not in ("anonymous", "owner", "other_patient")
     if caller == "anonymous":
         assert response.status_code == (403 if is_api else (405 if method != "get" else 302)), (
             name,
@@ -192,12 +220,14 @@ def check_list(world, name, caller, method):
     logged = list(AccessLog.objects.filter(id__gt=0).order_by("id"))[before_log:]
     if response.status_code == 200:
         body = response.content.decode()
-        shown = str(world["grant"].uuid) in body
-        assert shown == (caller == "clinician_with_grant")
-        if caller == "clinician_with_grant":
+        assert (str(grant.uuid) in body) == (caller in READERS), caller
+        if caller in READERS:
             assert [(r.grant_id, r.what) for r in logged] == [(grant.pk, "api:patients" if is_api else "dashboard")]
-        elif caller == "clinician_of_another_patient":
+            assert [r.clinician for r in logged] == [user]
+        elif caller in ("clinician_of_another_patient", "member_of_another_practice"):
             assert [r.patient.email for r in logged] == ["bob@example.org"]
+        elif caller == "practice_member_asking_for_a_clinicians_share":
+            assert [(r.grant.practice.name, r.clinician) for r in logged] == [("Riverside Surgery", user)]
         else:
             assert logged == []
     else:

@@ -28,7 +28,7 @@ def log_rows():
     now = timezone.now()
     grant = make_grant(patient, clinician, now=now - timedelta(days=1001), days=2000)
     for age in (10, 400, 800, 1000, 1000):
-        access.record_view(grant, AccessLog.What.PATIENT_PAGE, now=now - timedelta(days=age))
+        access.record_view(grant, grant.clinician, AccessLog.What.PATIENT_PAGE, now=now - timedelta(days=age))
     return grant
 
 
