@@ -329,7 +329,7 @@ def test_an_admin_removes_another_admin(surgery):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_admins_removing_each_other_at_once_leave_one(fast_password_hashing):
+def test_two_admins_removing_each_other_at_once_leave_one():
     """Membership changes to one practice queue on its row: both see another admin otherwise."""
     rounds = 8
     for n in range(rounds):
