@@ -280,6 +280,42 @@ def test_server_killed_mid_sync_loses_nothing_and_duplicates_nothing(new_context
     assert sorted(e.side for e in rows) == ["both", "left", "right"]
 
 
+def test_a_stalled_answer_times_out_is_resent_once_and_later_cramps_keep_flowing(new_context, live):
+    alice = make_user("alice@example.org")
+    context = new_context(user=alice)
+    context.clock.install()  # the outbox's timeout is fast-forwarded rather than waited for
+    page = context.new_page()
+    stalled = []
+
+    def stall_the_first_answer(route):
+        if stalled:
+            route.continue_()
+            return
+        route.fetch()  # the server stores the batch and answers...
+        stalled.append(route)  # ...and the answer never reaches the phone: the request hangs
+
+    page.route("**/api/v1/sync/", stall_the_first_answer)
+    page.goto("/")
+    quick_log(page, "calf", "left")
+    page.click("#done-close")
+    eventually(page, lambda: stalled)
+    assert len(episodes_of(alice)) == 1  # stored, but the phone never heard
+
+    quick_log(page, "foot", "right")  # logged while the answer hangs
+    page.click("#done-close")
+    wait_pending(page, 2)
+    page.clock.fast_forward(21_000)
+    wait_pending(page, 0)  # the later one went at once; the first was sent again with the same id
+    assert len(episodes_of(alice)) == 2
+
+    quick_log(page, "calf", "both")  # later still: sent without reopening the app
+    eventually(page, lambda: len(episodes_of(alice)) == 3)
+    wait_pending(page, 0)
+    rows = episodes_of(alice)
+    assert sorted((e.muscle, e.side) for e in rows) == [("calf", "both"), ("calf", "left"), ("foot", "right")]
+    assert len(stalled) == 1
+
+
 def test_refused_entries_wait_for_the_user_and_conflicts_are_shown(new_context, live):
     alice = make_user("alice@example.org")
     taken = uuid.uuid4()
