@@ -123,6 +123,71 @@ def test_a_cramp_logged_abroad_is_filed_in_the_phones_zone(new_context, live):
     assert episode.night == night_of(episode.started_at, ZoneInfo("America/Los_Angeles"))
 
 
+def test_signing_up_from_the_first_screen_takes_the_phones_zone_and_files_a_5_30_cramp_on_its_night(new_context, live):
+    from accounts.models import User
+    from diary.models import Profile
+
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    page = new_context(timezone_id="America/Los_Angeles").new_page()
+    page.goto("/")  # the first screen is the log-in page; its sign-up link carries next=/
+    link = page.get_by_role("link", name="Create a free account")
+    assert "next=" in link.get_attribute("href")
+    link.click()
+    page.fill("#id_email", "erin@example.org")
+    page.fill("#id_password1", "cramps at three in the morning")
+    page.click("button[type=submit]")
+    page.wait_for_url(live.url + "/")  # straight into the app: the welcome page never runs
+    erin = User.objects.get(email="erin@example.org")
+    profile = eventually(page, lambda: Profile.objects.filter(user=erin, timezone="America/Los_Angeles").first())
+    assert profile.timezone_confirmed
+    sends = profile.digest_next_at.astimezone(los_angeles)  # the weekly email at 18:00 on Monday, her time
+    assert (sends.weekday(), sends.hour) == (0, 18)
+    wait_pending(page, 0)
+
+    now = datetime.now(los_angeles)
+    at = now.replace(hour=5, minute=30, second=0, microsecond=0)
+    if at > now:
+        at -= timedelta(days=1)
+    page.click("#cramp-earlier")
+    page.fill("#custom-at", f"{at:%Y-%m-%dT%H:%M}")
+    page.click('[data-muscle="calf"]')
+    page.click('[data-side="left"]')
+    page.wait_for_selector("#step-done:not([hidden])")
+    [episode] = eventually(page, lambda: episodes_of(erin))
+    assert episode.started_at == at
+    assert episode.night == at.date() - timedelta(days=1)  # 5:30 a.m. belongs to the night before
+
+    page.goto("/settings/")  # shown where it can be changed
+    page.wait_for_selector("body[data-ready]", state="attached")
+    assert page.locator("#f-timezone").input_value() == "America/Los_Angeles"
+
+
+def test_a_phone_in_another_zone_asks_once_whether_to_move_the_diary(new_context, live):
+    from diary.models import Profile
+
+    alice = make_user("alice@example.org")  # London, set long ago
+    profile = Profile.objects.filter(user=alice)
+    page = new_context(user=alice, timezone_id="America/Los_Angeles").new_page()
+    page.goto("/")
+    offer = page.locator("#zone-offer")
+    offer.wait_for()
+    assert "This phone is in America/Los Angeles time, your diary in Europe/London time" in offer.text_content()
+    screenshot(page, "zone-offer")
+    offer.get_by_role("button", name="Keep London").click()
+    offer.wait_for(state="hidden")
+    page.reload()
+    page.wait_for_selector("body[data-ready]", state="attached")
+    page.wait_for_timeout(500)
+    assert offer.is_hidden()  # asked once for this zone
+    assert (profile.get().timezone, chip(page)["pending"]) == ("Europe/London", "0")
+
+    moved = new_context(user=alice, timezone_id="America/Los_Angeles").new_page()  # another phone
+    moved.goto("/")
+    moved.get_by_role("button", name="Use Los Angeles").click()
+    eventually(moved, lambda: profile.get().timezone == "America/Los_Angeles")
+    assert moved.locator("#zone-offer").is_hidden()
+
+
 def test_morning_none_is_one_tap_and_shows_as_a_cramp_free_night(new_context, live):
     alice = make_user("alice@example.org")
     context = new_context(user=alice)
