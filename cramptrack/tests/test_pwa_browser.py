@@ -243,6 +243,107 @@ def test_a_red_flag_stays_until_acknowledged_then_moves_to_the_history(new_conte
     assert errors == []
 
 
+def test_a_red_flag_shows_what_to_do_at_the_tap_and_stays_on_the_log_page_until_seen_to(new_context, live):
+    from diary.models import Profile
+    from insights.models import RedFlagAcknowledgement
+
+    alice = make_user("alice@example.org")
+    episode = Episode.objects.create(
+        user=alice, started_at=datetime.now(ZoneInfo("UTC")) - timedelta(hours=5), muscle="calf", side="left"
+    )
+    page = new_context(user=alice, bypass_csp=True).new_page()  # bypass_csp: axe is injected inline
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    # The numbers to call, set on You.
+    page.goto("/settings/")
+    page.wait_for_selector("body[data-ready]", state="attached")
+    page.fill("#f-emergency_number", "call me")
+    page.click("#profile-form button[type=submit]")
+    assert "Digits and spaces only" in page.locator("[data-error-for='emergency_number']").text_content()
+    page.fill("#f-emergency_number", "999")
+    page.fill("#f-non_emergency_number", "111")
+    page.click("#profile-form button[type=submit]")
+    eventually(page, lambda: Profile.objects.filter(user=alice, emergency_number="999", non_emergency_number="111"))
+
+    page.goto(f"/episode/?id={episode.uuid}")
+    page.wait_for_selector("#episode-form:not([hidden])")
+    box = page.locator("input[name=calf_swelling]")
+    # Scrolled as a person reading down the list would be: the box just above the sticky Save bar.
+    box.evaluate("el => window.scrollBy(0, el.getBoundingClientRect().bottom - (innerHeight - 170))")
+    page.locator("label", has=box).click()
+    advice = page.get_by_role("alert").filter(has_text="Get medical help today")
+    advice.wait_for()
+    page.wait_for_timeout(300)
+    shown, bar = advice.bounding_box(), page.locator(".sticky-actions").bounding_box()
+    assert page.locator(".topbar").bounding_box()["height"] <= shown["y"]
+    assert shown["y"] + shown["height"] <= bar["y"]  # in view, not under the Save bar
+    assert "Don't massage that calf in the meantime." in advice.text_content()
+    assert advice.get_by_role("link", name="Call 111 non-emergency").get_attribute("href") == "tel:111"
+    screenshot(page, "episode-red-flag-at-the-tap")
+    problems = serious_violations(page, "episode-red-flag")
+
+    page.click("#episode-form button[type=submit]")
+    page.wait_for_url(live.url + "/")
+    banner = page.locator(".flag-banner")
+    banner.wait_for()
+    text = banner.text_content()
+    assert "A swollen, red or warm calf" in text and "Get medical help today." in text
+    assert banner.get_by_role("link", name="Call 999 emergency", exact=True).get_attribute("href") == "tel:999"
+    cramp_now = page.locator("#cramp-now").bounding_box()  # logging stays one tap away, in view
+    assert cramp_now["y"] + cramp_now["height"] / 2 < page.locator(".tabbar").bounding_box()["y"]
+    banner.get_by_text("What to do, today and tonight").click()
+    assert "Tonight: If your doctor's surgery is closed" in banner.text_content()
+    eventually(page, lambda: Episode.objects.filter(user=alice, calf_swelling=True).exists())
+
+    page.reload()  # from the server now, not only from this phone
+    page.wait_for_selector(".flag-banner:has-text('Reported on')")
+    screenshot(page, "log-red-flag-banner")
+    banner.get_by_text("What to do, today and tonight").click()
+    screenshot(page, "log-red-flag-banner-what-to-do")
+    problems += serious_violations(page, "log-red-flag-banner")
+    assert problems == []
+
+    banner.get_by_role("button", name="I've seen someone about this").click()
+    banner.wait_for(state="detached")
+    assert RedFlagAcknowledgement.objects.filter(user=alice, flag="calf_swelling").count() == 1
+    page.reload()
+    page.wait_for_selector("body[data-ready]", state="attached")
+    assert banner.count() == 0
+    assert errors == []
+
+
+def test_offline_an_emergency_flag_shows_after_save_with_the_generic_number(new_context, live):
+    alice = make_user("alice@example.org")  # no numbers set
+    context = new_context(user=alice, service_workers="allow")
+    page = context.new_page()
+    page.goto("/")
+    wait_for_worker(page)
+
+    context.set_offline(True)
+    quick_log(page, "calf", "right")
+    page.click("#done-details")  # the details page, from the worker's cache
+    page.wait_for_selector("#episode-form:not([hidden])")
+    page.locator("label", has=page.locator("input[name=breathless_chest_pain]")).click()
+    advice = page.get_by_role("alert").filter(has_text="Call emergency services now")
+    advice.wait_for()
+    assert "Call your local emergency number." in advice.text_content()
+    page.click("#episode-form button[type=submit]")
+    page.wait_for_url(live.url + "/")
+    banner = page.locator(".flag-banner")
+    banner.wait_for()
+    text = banner.text_content()
+    assert "Breathlessness or chest pain" in text and "Call emergency services now." in text
+    assert "Call your local emergency number." in text and "Saved on this phone, not sent yet." in text
+    screenshot(page, "log-red-flag-banner-offline")
+    assert episodes_of(alice) == []
+
+    context.set_offline(False)
+    eventually(page, lambda: Episode.objects.filter(user=alice, breathless_chest_pain=True).exists())
+    page.wait_for_selector(".flag-banner:has-text('Reported on')")  # the server has it now
+    assert page.locator(".flag-banner").count() == 1
+
+
 def test_a_bounced_address_and_a_paused_email_are_shown_on_you_with_the_way_back(new_context, live):
     from django.utils import timezone
 
