@@ -14,7 +14,7 @@ import {
   sync,
 } from "./outbox.js";
 import { cacheGet, cachePut } from "./store.js";
-import { $, dayText, episodeText, fieldText, h, label, timeText, toast } from "./ui.js";
+import { $, dayText, episodeText, fieldText, h, label, phoneZone, timeText, toast } from "./ui.js";
 
 // Returns a promise of the diary's time zone, once checked against the phone's.
 export function boot() {
@@ -25,7 +25,7 @@ export function boot() {
   registerWorker();
   wireSyncChip();
   afterLoad(startAutoSync);
-  return checkZone(owner).catch(() => document.body.dataset.zone);
+  return new Promise((resolve) => afterLoad(() => checkZone(owner).catch(() => document.body.dataset.zone).then(resolve)));
 }
 
 // Background work waits until the page has painted and loaded.
@@ -48,7 +48,7 @@ const place = (zone) => zoneName(zone.split("/").pop());
 // phone in another zone (a trip, a move) asks, once per zone, whether to switch. What this phone last
 // settled is kept, because a page from the offline cache may predate it.
 async function checkZone(owner) {
-  const phone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const phone = phoneZone();
   const { zone, zoneConfirmed } = document.body.dataset;
   if (!owner || !phone || !zone) return zone;
   const key = `zone-settled:${owner}`;
