@@ -149,7 +149,7 @@ def make_user(email, zone="Europe/London", role="patient"):
     from accounts.models import User
 
     user = User.objects.create_user(email=email, password="correct horse battery", role=role)  # noqa: S106
-    user.profile.timezone = zone
+    user.profile.timezone, user.profile.timezone_confirmed = zone, True  # as a phone or the person set it
     user.profile.save()
     return user
 

@@ -145,7 +145,9 @@ def precache_bytes(base: str, cookie: str, already: set[str]) -> int:
 
 
 def lighthouse(url: str, cookie: str, out: Path) -> dict:
-    env = {**os.environ, "CHROME_PATH": CHROMIUM}
+    # The phone in the demo patient's zone (diary.demo.ZONE), as on every day but a trip: in another
+    # zone the app asks, on every run (Lighthouse clears storage), whether to move the diary.
+    env = {**os.environ, "CHROME_PATH": CHROMIUM, "TZ": "Europe/London"}
     for attempt in range(3):
         # Lighthouse occasionally fails to read Chromium's trace (NO_NAVSTART): try again.
         done = subprocess.run(["node", str(RUNNER), url, cookie, str(out)], cwd=ROOT, env=env)

@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from insights import views as insights_views
-from insights.api import AcknowledgeRedFlagView, InsightsView
+from insights.api import AcknowledgeRedFlagView, ActiveRedFlagsView, InsightsView
 
 from . import health, schema, views  # noqa: F401 (schema registers the token scheme)
 
@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("diary.urls")),
     path("api/v1/insights/", InsightsView.as_view(), name="insights"),
+    path("api/v1/insights/red-flags/", ActiveRedFlagsView.as_view(), name="insights-red-flags"),
     path(
         "api/v1/insights/red-flags/<str:flag>/acknowledge/",
         AcknowledgeRedFlagView.as_view(),

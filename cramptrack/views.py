@@ -20,6 +20,7 @@ from django.views.decorators.http import require_safe
 from diary import choices
 from diary.models import CHECKLIST_FIELDS, Episode, field_label
 from insights.catalogue import CATALOGUE, ESCALATION_LEVELS, RULES
+from insights.red_flags import urgent_checklist
 
 STATIC_DIR = settings.BASE_DIR / "static"
 
@@ -70,6 +71,8 @@ def episode_form_context() -> dict:
         "reliefs": choices.Relief.choices,
         "walking_reliefs": choices.WalkingPainRelief.choices,
         "red_flags": [(name, field_label(Episode, name).capitalize()) for name in RED_FLAG_FIELDS],
+        # Static, so in the cached page: the advice shows offline, the moment a box is ticked and saved.
+        "urgent_flags": json.dumps(urgent_checklist()),
         "scale": range(11),
     }
 

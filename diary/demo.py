@@ -297,7 +297,7 @@ def _demo_user(email: str, password: str, role: str, first_name: str, last_name:
     EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
 
     profile = user.profile  # created by the post_save signal
-    profile.timezone = ZONE.key
+    profile.timezone, profile.timezone_confirmed = ZONE.key, True
     if role == User.Role.PATIENT:
         profile.birth_year, profile.sex, profile.postmenopausal = BIRTH_YEAR, Sex.FEMALE, True
         # Opted in and due now, so the demo's first beat tick sends a weekly email to var/mail/

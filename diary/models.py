@@ -5,6 +5,7 @@ owner, so a retried sync can never create a duplicate. Internal primary keys
 never leave the server; the API addresses rows by `uuid` (or check-ins by date).
 """
 
+import re
 import uuid
 from collections.abc import Collection
 from datetime import date
@@ -25,6 +26,14 @@ from .localtime import is_valid_zone, next_weekly, night_of
 def validate_zone(value: str) -> None:
     if not is_valid_zone(value):
         raise ValidationError(f'"{value}" is not an IANA time zone name (for example "Europe/London").')
+
+
+def validate_phone_number(value: str) -> None:
+    digits = sum(ch.isdigit() for ch in value)
+    if not re.fullmatch(r"\+?[0-9][0-9 ().-]*", value) or not 2 <= digits <= 15:
+        raise ValidationError(
+            'Enter a phone number: digits, spaces and an optional leading + (for example "999" or "+44 20 7946 0000").'
+        )
 
 
 def field_label(model: type[models.Model], name: str) -> str:
@@ -58,6 +67,14 @@ class Profile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_zone])
+    # Whether a phone or the person has said which zone this is. Until then `timezone` is only the default,
+    # and the phone app sets it to the phone's zone on first use, whatever page the person came in by.
+    timezone_confirmed = models.BooleanField(default=False)
+    # What the phone app offers to call beside a red flag; blank, it names "your local emergency number".
+    emergency_number = models.CharField(max_length=20, blank=True, validators=[validate_phone_number])
+    non_emergency_number = models.CharField(
+        "non-emergency medical line", max_length=20, blank=True, validators=[validate_phone_number]
+    )
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
     sex = models.CharField(max_length=8, choices=choices.Sex.choices, blank=True)
     pregnant = models.BooleanField(default=False)

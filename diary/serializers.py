@@ -281,6 +281,7 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
             "email_verified",
             "email_bounced_at",
             "timezone",
+            "timezone_confirmed",
             "birth_year",
             "sex",
             "pregnant",
@@ -292,7 +293,15 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
             "digest_hour",
             "digest_paused_at",
             "stretch_trial_started_on",
+            "emergency_number",
+            "non_emergency_number",
         ]
+        read_only_fields = ["timezone_confirmed"]
+        extra_kwargs = {
+            "timezone_confirmed": {"help_text": "whether a phone or you set the zone (until then it is the default)"},
+            "emergency_number": {"help_text": "the number the app offers to call beside an emergency red flag"},
+            "non_emergency_number": {"help_text": "a non-emergency medical line, offered beside a same-day red flag"},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -328,6 +337,8 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
         old_schedule = (instance.timezone, instance.digest_weekday, instance.digest_hour)
         if not validated_data.get("pregnant", instance.pregnant):
             validated_data["due_date"] = None
+        if "timezone" in validated_data:
+            validated_data["timezone_confirmed"] = True
         if validated_data.get("digest_enabled"):  # turning it on (or saving it on) resumes a pause or a bounce
             instance.resume_digest()
         profile = super().update(instance, validated_data)

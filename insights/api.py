@@ -1,4 +1,5 @@
 """GET /api/v1/insights/: the stored findings, with the figures the charts need.
+GET /api/v1/insights/red-flags/: the red flags not yet acknowledged, from the diary as it is now.
 POST /api/v1/insights/red-flags/<flag>/acknowledge/: "I've seen someone about this"."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -8,9 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import summary
-from .models import AnalysisState, Finding, RedFlagAcknowledgement
+from .models import RED_FLAG_CHOICES, AnalysisState, Finding, RedFlagAcknowledgement
 from .panel import load_panels
-from .red_flags import acknowledge
+from .red_flags import LABELS, acknowledge, active
+from .rules.hard_stops import FLAG_LEVELS
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -84,6 +86,40 @@ class InsightsView(APIView):
                 ).data,
             }
         )
+
+
+class ActiveRedFlagSerializer(serializers.Serializer):
+    flag = serializers.ChoiceField(choices=RED_FLAG_CHOICES)
+    label = serializers.CharField()  # type: ignore[assignment]
+    level = serializers.CharField(help_text="E0 (call emergency services now), E1 (today) or E2 (within 2 weeks)")
+    first_reported_on = serializers.DateField(
+        help_text="your local date of the first report since you last said you saw someone"
+    )
+    last_reported_on = serializers.DateField()
+    reports = serializers.IntegerField()
+
+
+class ActiveRedFlagsView(APIView):
+    """Your red flags reported since you last said you had seen someone about them, most urgent first.
+
+    Worked out from the diary as it is now, so a flag shows the moment its cramp is saved, before any analysis.
+    """
+
+    @extend_schema(responses=ActiveRedFlagSerializer(many=True))
+    def get(self, request):
+        flags = [
+            {
+                "flag": name,
+                "label": LABELS[name],
+                "level": FLAG_LEVELS[name],
+                "first_reported_on": reported.first,
+                "last_reported_on": reported.last,
+                "reports": reported.times,
+            }
+            for name, reported in active(request.user.pk).items()
+        ]
+        flags.sort(key=lambda flag: (flag["level"], -flag["last_reported_on"].toordinal()))
+        return Response(ActiveRedFlagSerializer(flags, many=True).data)
 
 
 class AcknowledgeRedFlagView(APIView):

@@ -9,13 +9,13 @@ from django.utils import timezone
 
 from diary.models import touch_diary
 
-from .catalogue import entry
-from .diary_stats import FLAGS
+from .catalogue import ESCALATION_LEVELS, entry
+from .diary_stats import FLAGS, Reported
 from .models import RED_FLAG_CHOICES, Finding, RedFlagAcknowledgement
 from .panel import EPOCH, MICROSECOND, load_panels
 from .panel_stats import reported_flags
 from .refresh import analyse_and_store
-from .rules.hard_stops import day
+from .rules.hard_stops import FLAG_LEVELS, MEANWHILE, day
 
 LABELS = dict(RED_FLAG_CHOICES)
 
@@ -37,6 +37,15 @@ WHAT_TO_DO = {
         "Book an appointment with your GP or doctor and show them your diary: you can share it with them from "
         "CrampTrack (Sharing).",
     ),
+}
+
+# What to do tonight, when the surgery is shut: the phone app shows it beside a tap-to-call for the numbers the
+# person set under You (the generic words when they set none).
+TONIGHT = {
+    "E0": "Don't wait for the morning: call now, day or night.",
+    "E1": "If your doctor's surgery is closed, call a non-emergency medical line for advice tonight (111 in the UK) "
+    "rather than waiting for the morning. If you become breathless, have chest pain or feel much worse, call your "
+    "emergency number.",
 }
 
 # Escalations that are not a reported symptom, named as the person would say them.
@@ -87,14 +96,39 @@ def _reported(counts: dict) -> str:
     return f"Reported {counts.get('reports', 2)} times, first on {day(first)}, last on {day(last)}"
 
 
+def urgent_checklist() -> dict[str, dict[str, str]]:
+    """The checklist boxes that raise an E0 or E1, with what to do, most urgent first. They need no statistics,
+    so the phone app shows them as soon as a box is ticked and saved, offline too: this goes into its pages."""
+    urgent = sorted((level, name) for name, level in FLAG_LEVELS.items() if level in ("E0", "E1"))
+    return {
+        name: {
+            "level": level,
+            "label": ESCALATION_LEVELS[level][0],
+            "action": ESCALATION_LEVELS[level][1],
+            "title": LABELS[name],
+            "when": WHAT_TO_DO[level][0],
+            "what": WHAT_TO_DO[level][1],
+            "tonight": TONIGHT[level],
+            "meanwhile": MEANWHILE.get(name, ""),
+        }
+        for level, name in urgent
+    }
+
+
+def active(user_id: int) -> dict[str, Reported]:
+    """The red flags reported since the person last said they had seen someone about them, from the diary as
+    it is now (no analysis run needed), by name."""
+    panels = load_panels([user_id])
+    return reported_flags(panels[0]) if panels else {}
+
+
 def acknowledge(user_id: int, flag: str) -> tuple[RedFlagAcknowledgement | None, bool]:
     """The person has seen a clinician about a flag: it leaves the active findings now and stays in the history.
 
     Returns the acknowledgement and whether it is new; once acknowledged, the same call returns the same one
     until a new report raises the flag again. (None, False) for a flag this person never reported.
     """
-    panels = load_panels([user_id]) if flag in FLAGS else []
-    reported = reported_flags(panels[0]).get(flag) if panels else None
+    reported = reported_now(user_id, flag)
     if reported is None:
         return RedFlagAcknowledgement.objects.filter(user_id=user_id, flag=flag).first(), False
     with transaction.atomic():
@@ -116,6 +150,4 @@ def acknowledge(user_id: int, flag: str) -> tuple[RedFlagAcknowledgement | None,
 
 def reported_now(user_id: int, flag: str):
     """The flag's current report (first and last date, times) if it is active, else None."""
-    if flag not in FLAGS:
-        return None
-    return reported_flags(load_panels([user_id])[0]).get(flag)
+    return active(user_id).get(flag) if flag in FLAGS else None

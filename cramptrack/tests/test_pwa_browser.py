@@ -123,6 +123,71 @@ def test_a_cramp_logged_abroad_is_filed_in_the_phones_zone(new_context, live):
     assert episode.night == night_of(episode.started_at, ZoneInfo("America/Los_Angeles"))
 
 
+def test_signing_up_from_the_first_screen_takes_the_phones_zone_and_files_a_5_30_cramp_on_its_night(new_context, live):
+    from accounts.models import User
+    from diary.models import Profile
+
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    page = new_context(timezone_id="America/Los_Angeles").new_page()
+    page.goto("/")  # the first screen is the log-in page; its sign-up link carries next=/
+    link = page.get_by_role("link", name="Create a free account")
+    assert "next=" in link.get_attribute("href")
+    link.click()
+    page.fill("#id_email", "erin@example.org")
+    page.fill("#id_password1", "cramps at three in the morning")
+    page.click("button[type=submit]")
+    page.wait_for_url(live.url + "/")  # straight into the app: the welcome page never runs
+    erin = User.objects.get(email="erin@example.org")
+    profile = eventually(page, lambda: Profile.objects.filter(user=erin, timezone="America/Los_Angeles").first())
+    assert profile.timezone_confirmed
+    sends = profile.digest_next_at.astimezone(los_angeles)  # the weekly email at 18:00 on Monday, her time
+    assert (sends.weekday(), sends.hour) == (0, 18)
+    wait_pending(page, 0)
+
+    now = datetime.now(los_angeles)
+    at = now.replace(hour=5, minute=30, second=0, microsecond=0)
+    if at > now:
+        at -= timedelta(days=1)
+    page.click("#cramp-earlier")
+    page.fill("#custom-at", f"{at:%Y-%m-%dT%H:%M}")
+    page.click('[data-muscle="calf"]')
+    page.click('[data-side="left"]')
+    page.wait_for_selector("#step-done:not([hidden])")
+    [episode] = eventually(page, lambda: episodes_of(erin))
+    assert episode.started_at == at
+    assert episode.night == at.date() - timedelta(days=1)  # 5:30 a.m. belongs to the night before
+
+    page.goto("/settings/")  # shown where it can be changed
+    page.wait_for_selector("body[data-ready]", state="attached")
+    assert page.locator("#f-timezone").input_value() == "America/Los_Angeles"
+
+
+def test_a_phone_in_another_zone_asks_once_whether_to_move_the_diary(new_context, live):
+    from diary.models import Profile
+
+    alice = make_user("alice@example.org")  # London, set long ago
+    profile = Profile.objects.filter(user=alice)
+    page = new_context(user=alice, timezone_id="America/Los_Angeles").new_page()
+    page.goto("/")
+    offer = page.locator("#zone-offer")
+    offer.wait_for()
+    assert "This phone is in America/Los Angeles time, your diary in Europe/London time" in offer.text_content()
+    screenshot(page, "zone-offer")
+    offer.get_by_role("button", name="Keep London").click()
+    offer.wait_for(state="hidden")
+    page.reload()
+    page.wait_for_selector("body[data-ready]", state="attached")
+    page.wait_for_timeout(500)
+    assert offer.is_hidden()  # asked once for this zone
+    assert (profile.get().timezone, chip(page)["pending"]) == ("Europe/London", "0")
+
+    moved = new_context(user=alice, timezone_id="America/Los_Angeles").new_page()  # another phone
+    moved.goto("/")
+    moved.get_by_role("button", name="Use Los Angeles").click()
+    eventually(moved, lambda: profile.get().timezone == "America/Los_Angeles")
+    assert moved.locator("#zone-offer").is_hidden()
+
+
 def test_morning_none_is_one_tap_and_shows_as_a_cramp_free_night(new_context, live):
     alice = make_user("alice@example.org")
     context = new_context(user=alice)
@@ -176,6 +241,107 @@ def test_a_red_flag_stays_until_acknowledged_then_moves_to_the_history(new_conte
     screenshot(page, "insights-red-flag-history")
     assert RedFlagAcknowledgement.objects.filter(user=alice, flag="calf_swelling").count() == 1
     assert errors == []
+
+
+def test_a_red_flag_shows_what_to_do_at_the_tap_and_stays_on_the_log_page_until_seen_to(new_context, live):
+    from diary.models import Profile
+    from insights.models import RedFlagAcknowledgement
+
+    alice = make_user("alice@example.org")
+    episode = Episode.objects.create(
+        user=alice, started_at=datetime.now(ZoneInfo("UTC")) - timedelta(hours=5), muscle="calf", side="left"
+    )
+    page = new_context(user=alice, bypass_csp=True).new_page()  # bypass_csp: axe is injected inline
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    # The numbers to call, set on You.
+    page.goto("/settings/")
+    page.wait_for_selector("body[data-ready]", state="attached")
+    page.fill("#f-emergency_number", "call me")
+    page.click("#profile-form button[type=submit]")
+    assert "Digits and spaces only" in page.locator("[data-error-for='emergency_number']").text_content()
+    page.fill("#f-emergency_number", "999")
+    page.fill("#f-non_emergency_number", "111")
+    page.click("#profile-form button[type=submit]")
+    eventually(page, lambda: Profile.objects.filter(user=alice, emergency_number="999", non_emergency_number="111"))
+
+    page.goto(f"/episode/?id={episode.uuid}")
+    page.wait_for_selector("#episode-form:not([hidden])")
+    box = page.locator("input[name=calf_swelling]")
+    # Scrolled as a person reading down the list would be: the box just above the sticky Save bar.
+    box.evaluate("el => window.scrollBy(0, el.getBoundingClientRect().bottom - (innerHeight - 170))")
+    page.locator("label", has=box).click()
+    advice = page.get_by_role("alert").filter(has_text="Get medical help today")
+    advice.wait_for()
+    page.wait_for_timeout(300)
+    shown, bar = advice.bounding_box(), page.locator(".sticky-actions").bounding_box()
+    assert page.locator(".topbar").bounding_box()["height"] <= shown["y"]
+    assert shown["y"] + shown["height"] <= bar["y"]  # in view, not under the Save bar
+    assert "Don't massage that calf in the meantime." in advice.text_content()
+    assert advice.get_by_role("link", name="Call 111 non-emergency").get_attribute("href") == "tel:111"
+    screenshot(page, "episode-red-flag-at-the-tap")
+    problems = serious_violations(page, "episode-red-flag")
+
+    page.click("#episode-form button[type=submit]")
+    page.wait_for_url(live.url + "/")
+    banner = page.locator(".flag-banner")
+    banner.wait_for()
+    text = banner.text_content()
+    assert "A swollen, red or warm calf" in text and "Get medical help today." in text
+    assert banner.get_by_role("link", name="Call 999 emergency", exact=True).get_attribute("href") == "tel:999"
+    cramp_now = page.locator("#cramp-now").bounding_box()  # logging stays one tap away, in view
+    assert cramp_now["y"] + cramp_now["height"] / 2 < page.locator(".tabbar").bounding_box()["y"]
+    banner.get_by_text("What to do, today and tonight").click()
+    assert "Tonight: If your doctor's surgery is closed" in banner.text_content()
+    eventually(page, lambda: Episode.objects.filter(user=alice, calf_swelling=True).exists())
+
+    page.reload()  # from the server now, not only from this phone
+    page.wait_for_selector(".flag-banner:has-text('Reported on')")
+    screenshot(page, "log-red-flag-banner")
+    banner.get_by_text("What to do, today and tonight").click()
+    screenshot(page, "log-red-flag-banner-what-to-do")
+    problems += serious_violations(page, "log-red-flag-banner")
+    assert problems == []
+
+    banner.get_by_role("button", name="I've seen someone about this").click()
+    banner.wait_for(state="detached")
+    assert RedFlagAcknowledgement.objects.filter(user=alice, flag="calf_swelling").count() == 1
+    page.reload()
+    page.wait_for_selector("body[data-ready]", state="attached")
+    assert banner.count() == 0
+    assert errors == []
+
+
+def test_offline_an_emergency_flag_shows_after_save_with_the_generic_number(new_context, live):
+    alice = make_user("alice@example.org")  # no numbers set
+    context = new_context(user=alice, service_workers="allow")
+    page = context.new_page()
+    page.goto("/")
+    wait_for_worker(page)
+
+    context.set_offline(True)
+    quick_log(page, "calf", "right")
+    page.click("#done-details")  # the details page, from the worker's cache
+    page.wait_for_selector("#episode-form:not([hidden])")
+    page.locator("label", has=page.locator("input[name=breathless_chest_pain]")).click()
+    advice = page.get_by_role("alert").filter(has_text="Call emergency services now")
+    advice.wait_for()
+    assert "Call your local emergency number." in advice.text_content()
+    page.click("#episode-form button[type=submit]")
+    page.wait_for_url(live.url + "/")
+    banner = page.locator(".flag-banner")
+    banner.wait_for()
+    text = banner.text_content()
+    assert "Breathlessness or chest pain" in text and "Call emergency services now." in text
+    assert "Call your local emergency number." in text and "Saved on this phone, not sent yet." in text
+    screenshot(page, "log-red-flag-banner-offline")
+    assert episodes_of(alice) == []
+
+    context.set_offline(False)
+    eventually(page, lambda: Episode.objects.filter(user=alice, breathless_chest_pain=True).exists())
+    page.wait_for_selector(".flag-banner:has-text('Reported on')")  # the server has it now
+    assert page.locator(".flag-banner").count() == 1
 
 
 def test_a_bounced_address_and_a_paused_email_are_shown_on_you_with_the_way_back(new_context, live):
@@ -278,6 +444,42 @@ def test_server_killed_mid_sync_loses_nothing_and_duplicates_nothing(new_context
     rows = episodes_of(alice)
     assert len(rows) == 3
     assert sorted(e.side for e in rows) == ["both", "left", "right"]
+
+
+def test_a_stalled_answer_times_out_is_resent_once_and_later_cramps_keep_flowing(new_context, live):
+    alice = make_user("alice@example.org")
+    context = new_context(user=alice)
+    context.clock.install()  # the outbox's timeout is fast-forwarded rather than waited for
+    page = context.new_page()
+    stalled = []
+
+    def stall_the_first_answer(route):
+        if stalled:
+            route.continue_()
+            return
+        route.fetch()  # the server stores the batch and answers...
+        stalled.append(route)  # ...and the answer never reaches the phone: the request hangs
+
+    page.route("**/api/v1/sync/", stall_the_first_answer)
+    page.goto("/")
+    quick_log(page, "calf", "left")
+    page.click("#done-close")
+    eventually(page, lambda: stalled)
+    assert len(episodes_of(alice)) == 1  # stored, but the phone never heard
+
+    quick_log(page, "foot", "right")  # logged while the answer hangs
+    page.click("#done-close")
+    wait_pending(page, 2)
+    page.clock.fast_forward(21_000)
+    wait_pending(page, 0)  # the later one went at once; the first was sent again with the same id
+    assert len(episodes_of(alice)) == 2
+
+    quick_log(page, "calf", "both")  # later still: sent without reopening the app
+    eventually(page, lambda: len(episodes_of(alice)) == 3)
+    wait_pending(page, 0)
+    rows = episodes_of(alice)
+    assert sorted((e.muscle, e.side) for e in rows) == [("calf", "both"), ("calf", "left"), ("foot", "right")]
+    assert len(stalled) == 1
 
 
 def test_refused_entries_wait_for_the_user_and_conflicts_are_shown(new_context, live):

@@ -37,6 +37,9 @@ def test_me_shows_and_updates_the_profile(alice_api, alice):
         ({"digest_weekday": 7}, "digest_weekday", "less than or equal to 6"),
         ({"sex": "robot"}, "sex", "Allowed: female, male, other"),
         ({"due_date": "2027-03-01"}, "due_date", "pregnancy"),
+        ({"emergency_number": "call 999"}, "emergency_number", "phone number"),
+        ({"non_emergency_number": "1"}, "non_emergency_number", "phone number"),
+        ({"emergency_number": "+44 20 7946 0000 0000 0"}, "emergency_number", "20 characters"),
     ],
 )
 def test_bad_profile_values_get_field_messages(alice_api, alice, body, field, fragment):
@@ -44,6 +47,43 @@ def test_bad_profile_values_get_field_messages(alice_api, alice, body, field, fr
     assert response.status_code == 400
     assert fragment in str(response.data[field])
     assert Profile.objects.get(user=alice).timezone == "Europe/London"
+
+
+def test_a_new_account_is_in_utc_until_a_phone_or_the_person_sets_the_zone():
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+
+    carol = User.objects.create_user(email="carol@example.org", password="correct horse battery")  # noqa: S106
+    api_client = APIClient()
+    api_client.force_authenticate(carol)
+    data = api_client.get("/api/v1/me/").data
+    assert (data["timezone"], data["timezone_confirmed"]) == ("UTC", False)
+
+    # Saving anything else leaves it unconfirmed: the app will still set the phone's zone.
+    assert api_client.patch("/api/v1/me/", {"birth_year": 1950}, format="json").status_code == 200
+    assert Profile.objects.get(user=carol).timezone_confirmed is False
+    # Read-only: only a zone that is actually sent confirms it.
+    api_client.patch("/api/v1/me/", {"timezone_confirmed": True}, format="json")
+    assert Profile.objects.get(user=carol).timezone_confirmed is False
+
+    response = api_client.patch("/api/v1/me/", {"timezone": "America/Los_Angeles"}, format="json")
+    assert response.status_code == 200
+    assert (response.data["timezone"], response.data["timezone_confirmed"]) == ("America/Los_Angeles", True)
+    # The weekly email follows the zone: Monday 18:00 in Los Angeles.
+    profile = Profile.objects.get(user=carol)
+    sends = profile.digest_next_at.astimezone(profile.zone)
+    assert (sends.weekday(), sends.hour) == (0, 18)
+
+
+def test_the_numbers_to_call_are_saved_as_typed_and_can_be_cleared(alice_api, alice):
+    body = {"emergency_number": "999", "non_emergency_number": "+1 (800) 555-0100"}
+    response = alice_api.patch("/api/v1/me/", body, format="json")
+    assert response.status_code == 200, response.data
+    assert {name: response.data[name] for name in body} == body
+    assert alice_api.patch("/api/v1/me/", {"emergency_number": ""}, format="json").status_code == 200
+    profile = Profile.objects.get(user=alice)
+    assert (profile.emergency_number, profile.non_emergency_number) == ("", "+1 (800) 555-0100")
 
 
 def test_changing_time_zone_keeps_past_nights_and_files_new_ones_in_the_new_zone(alice_api, alice):

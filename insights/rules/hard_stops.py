@@ -20,6 +20,27 @@ from ..findings import (
     escalate,
 )
 
+# The level each red flag raises, whatever else the diary holds (a statin changes the words for weakness and
+# dark urine, never the level). The checklist's E0 and E1 boxes need no statistics: the phone app shows
+# them the moment they are ticked and saved (insights.red_flags.urgent_checklist).
+FLAG_LEVELS = {
+    "breathless_chest_pain": "E0",
+    "saddle_numbness": "E0",
+    "calf_swelling": "E1",
+    "weakness": "E1",
+    "dark_urine": "E1",
+    "foot_pale_cold": "E1",
+    "numbness_tingling": "E2",
+    "tingling_mouth_fingers": "E2",
+    "pain_between_cramps": "E2",
+    SPREAD: "E2",
+    WALKING_PAIN: "E2",
+    LONG_CRAMPS: "E2",
+}
+
+# What to do meanwhile, beside the level's action.
+MEANWHILE = {"calf_swelling": "Don't massage that calf in the meantime."}
+
 
 def day(value: date) -> str:
     return f"{value.day} {value:%b %Y}"
@@ -32,8 +53,8 @@ def when(reported: Reported) -> str:
     return f"on {day(reported.first)} and again up to {day(reported.last)}"
 
 
-def flag_finding(name: str, reported: Reported, rule, trigger, key, level, what, extra="") -> Finding:
-    finding = escalate(rule, trigger, key, level, what, extra)
+def flag_finding(name: str, reported: Reported, rule, trigger, key, what, extra="") -> Finding:
+    finding = escalate(rule, trigger, key, FLAG_LEVELS[name], what, extra)
     finding.counts = {
         "flag": name,
         "first_reported": reported.first.isoformat(),
@@ -57,7 +78,6 @@ def red_flags(d: DiaryStats) -> list[Finding]:
             "R13",
             "rf_dvt",
             "R13:breathless",
-            "E0",
             f"You reported breathlessness or chest pain with your leg symptoms {when(flags['breathless_chest_pain'])}."
             " Together these can be a sign of a blood clot that has moved to the lungs.",
         )
@@ -67,10 +87,9 @@ def red_flags(d: DiaryStats) -> list[Finding]:
             "R13",
             "rf_dvt",
             "R13:swelling",
-            "E1",
             f"You reported a swollen, red or warm calf {when(flags['calf_swelling'])}. That can be a sign of a "
             "blood clot (DVT), which a clinician should check.",
-            "Don't massage that calf in the meantime.",
+            MEANWHILE["calf_swelling"],
         )
     if "saddle_numbness" in flags:
         flag(
@@ -78,7 +97,6 @@ def red_flags(d: DiaryStats) -> list[Finding]:
             "R12",
             "rf_cauda_equina",
             "R12:saddle",
-            "E0",
             f"You reported numbness between your legs or a new bladder or bowel problem "
             f"{when(flags['saddle_numbness'])}. With back or leg symptoms this needs urgent checking.",
         )
@@ -92,7 +110,6 @@ def red_flags(d: DiaryStats) -> list[Finding]:
                 "R06",
                 "rf_statin_severe_myopathy",
                 f"R06:{name}",
-                "E1",
                 f"You reported {words} {when(flags[name])} while taking {statin_or_niacin.name}. With this kind "
                 "of medicine that needs checking promptly.",
                 "Tell the clinician which medicines you take; don't stop a prescribed medicine on your own.",
@@ -104,7 +121,6 @@ def red_flags(d: DiaryStats) -> list[Finding]:
                 "R12",
                 trigger,
                 f"R12:{name}",
-                "E1",
                 f"You reported {words} with your cramps {when(flags[name])}. A clinician should look into that.",
             )
     if "foot_pale_cold" in flags:
@@ -113,7 +129,6 @@ def red_flags(d: DiaryStats) -> list[Finding]:
             "R05",
             "rf_pad_claudication",
             "R05:rest_pain",
-            "E1",
             f"You reported a foot that was pale, blue or cold and painful at rest {when(flags['foot_pale_cold'])}. "
             "That can be a sign of poor blood flow, which a clinician should check.",
         )
@@ -124,7 +139,6 @@ def red_flags(d: DiaryStats) -> list[Finding]:
             "R12",
             trigger,
             "R12:numbness",
-            "E2",
             f"You reported numbness or tingling in your leg or foot {when(flags['numbness_tingling'])}. This can "
             "come from a nerve problem that a clinician can check.",
         )
@@ -134,7 +148,6 @@ def red_flags(d: DiaryStats) -> list[Finding]:
             "R12",
             "rf_hypocalcemia",
             "R12:perioral",
-            "E2",
             f"You reported tingling around your mouth or in your fingers {when(flags['tingling_mouth_fingers'])}. "
             "A simple blood test can check the salts (such as calcium) that can cause it.",
         )
@@ -144,7 +157,6 @@ def red_flags(d: DiaryStats) -> list[Finding]:
             "R13",
             "pat_duration",
             "R13:persistent_pain",
-            "E2",
             f"You reported pain that stays between cramps {when(flags['pain_between_cramps'])}. Ordinary cramps "
             "ease completely, so this is worth having checked.",
         )
@@ -164,7 +176,6 @@ def r05_claudication(d: DiaryStats) -> list[Finding]:
                 "R05",
                 trigger,
                 "R05:walking",
-                "E2",
                 f"Twice or more within 30 days you logged pain that came on while walking and eased with rest "
                 f"({reported.times} times, first on {day(reported.first)}, last on {day(reported.last)}). Pain "
                 "like that should be checked by a clinician: it can come from the blood flow or the nerves in the "
@@ -197,7 +208,6 @@ def r14_atypical(d: DiaryStats) -> list[Finding]:
                 "R14",
                 "pat_duration",
                 "R14:long",
-                "E2",
                 f"{long.times} of your cramps lasted over 10 minutes, three or more within 30 days (first on "
                 f"{day(long.first)}, last on {day(long.last)}). Ordinary cramps usually last seconds to a few "
                 "minutes, so a clinician should take a look.",
@@ -211,7 +221,6 @@ def r14_atypical(d: DiaryStats) -> list[Finding]:
                 "R14",
                 "pat_muscle_site",
                 "R14:spread",
-                "E2",
                 f"You reported cramps spreading to your arms or body {when(spread)}. That is unusual for leg cramps "
                 "and worth having checked.",
             )

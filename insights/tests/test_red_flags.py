@@ -117,6 +117,77 @@ def test_acknowledging_needs_a_login(client, alice, swollen_calf_40_days_ago):
     assert not RedFlagAcknowledgement.objects.exists()
 
 
+# --- The live list the phone app shows on its Log page -------------------------------------------------
+
+
+def test_a_flag_is_listed_the_moment_its_cramp_is_saved_and_leaves_when_acknowledged(alice, alice_api, bob_api):
+    cramp(alice, 3, weakness=True)
+    cramp(alice, 0, hour=3, calf_swelling=True, breathless_chest_pain=True)
+    cramp(alice, 1, calf_swelling=True)
+    assert not Finding.objects.exists()  # nothing analysed: the list needs no analysis run
+
+    listed = alice_api.get("/api/v1/insights/red-flags/").data
+    today = local_today(LONDON)
+    assert [(f["flag"], f["level"]) for f in listed] == [
+        ("breathless_chest_pain", "E0"),
+        ("calf_swelling", "E1"),
+        ("weakness", "E1"),
+    ]
+    calf = listed[1]
+    assert calf["label"] == "A swollen, red or warm calf" and calf["reports"] == 2
+    assert (calf["first_reported_on"], calf["last_reported_on"]) == (
+        (today - timedelta(days=1)).isoformat(),
+        today.isoformat(),
+    )
+    assert bob_api.get("/api/v1/insights/red-flags/").data == []  # another person's flags are not listed
+
+    assert acknowledge(alice_api).status_code == 201
+    assert [f["flag"] for f in alice_api.get("/api/v1/insights/red-flags/").data] == [
+        "breathless_chest_pain",
+        "weakness",
+    ]
+
+
+def test_the_phone_shows_at_once_exactly_the_boxes_the_analysis_escalates_today_or_now(alice):
+    """The Log page's banner (urgent_checklist) and the analysis agree on every checklist box, with or without a
+    statin, so the phone needs no statistics to show them and never shows one that the analysis would not."""
+    from diary.models import CHECKLIST_FIELDS, MedicationCourse
+    from insights.red_flags import urgent_checklist
+
+    def escalations(**flags):
+        Episode.objects.filter(user=alice).delete()
+        RedFlagAcknowledgement.objects.filter(user=alice).delete()
+        cramp(alice, 2, **flags)
+        refresh.analyse_and_store([alice.pk])
+        return {f.counts.get("flag"): f.escalation for f in Finding.objects.filter(user=alice, status=ESCALATION)}
+
+    urgent = urgent_checklist()
+    for statin in (False, True):
+        if statin:
+            MedicationCourse.objects.create(
+                user=alice,
+                name="Atorvastatin",
+                drug_class="statin",
+                started_on=local_today(LONDON) - timedelta(days=90),
+            )
+        for name in CHECKLIST_FIELDS:
+            level = escalations(**{name: True}).get(name)
+            if name in urgent:
+                assert level == urgent[name]["level"], (name, statin)
+            else:
+                assert level not in ("E0", "E1"), (name, statin)
+    assert list(urgent) == [
+        "breathless_chest_pain",
+        "saddle_numbness",
+        "calf_swelling",
+        "dark_urine",
+        "foot_pale_cold",
+        "weakness",
+    ]
+    assert urgent["calf_swelling"]["action"] == "Get medical help today."
+    assert urgent["calf_swelling"]["meanwhile"] == "Don't massage that calf in the meantime."
+
+
 def test_loading_acknowledgements_keeps_the_chunk_query_count_fixed(alice, bob, swollen_calf_40_days_ago):
     carol = make_user("carol@example.org")
     cramp(bob, 3, weakness=True)

@@ -2,7 +2,16 @@
 
 import { cacheGet, cachePut } from "./store.js";
 
-export class NetworkError extends Error {}
+// No answer came back: no connection, or (timedOut) a server that took the request and never answered.
+export class NetworkError extends Error {
+  constructor(message, { timedOut = false } = {}) {
+    super(message);
+    this.timedOut = timedOut;
+  }
+}
+
+// A stalled answer must not hold the outbox (and its lock) for ever; a retry is safe, every record has its uuid.
+const TIMEOUT_MS = 20000;
 
 function cookie(name) {
   const hit = document.cookie.split("; ").find((part) => part.startsWith(`${name}=`));
@@ -21,12 +30,15 @@ export async function csrfToken() {
   return (await cacheGet("csrftoken")) || "";
 }
 
-// Resolves to {status, ok, data}; rejects with NetworkError only when no answer came back.
+// Resolves to {status, ok, data}; rejects with NetworkError only when no whole answer came back in time.
 export async function send(method, url, body) {
   const headers = { Accept: "application/json" };
   if (body !== undefined && body !== null) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = await csrfToken();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
   let response;
+  let text = "";
   try {
     response = await fetch(url, {
       method,
@@ -35,18 +47,20 @@ export async function send(method, url, body) {
       credentials: "same-origin",
       cache: "no-store",
       redirect: "error",
+      signal: controller.signal,
     });
+    if (response.status !== 204) text = await response.text();
   } catch (error) {
+    if (controller.signal.aborted) throw new NetworkError("the server didn't answer in time", { timedOut: true });
     throw new NetworkError(error.message || "network error");
+  } finally {
+    clearTimeout(timer);
   }
   let data = null;
-  if (response.status !== 204) {
-    const text = await response.text().catch(() => "");
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = null; // an HTML error page from a proxy
-    }
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null; // an HTML error page from a proxy
   }
   return { status: response.status, ok: response.ok, data };
 }

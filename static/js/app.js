@@ -8,13 +8,15 @@ import {
   retry,
   saveEpisode,
   saveMedication,
+  saveProfile,
   setUser,
   startAutoSync,
   sync,
 } from "./outbox.js";
-import { cachePut } from "./store.js";
-import { $, dayText, episodeText, fieldText, h, label, timeText, toast } from "./ui.js";
+import { cacheGet, cachePut } from "./store.js";
+import { $, dayText, episodeText, fieldText, h, label, phoneZone, timeText, toast } from "./ui.js";
 
+// Returns a promise of the diary's time zone, once checked against the phone's.
 export function boot() {
   const owner = document.body.dataset.user || "";
   setUser(owner);
@@ -23,6 +25,7 @@ export function boot() {
   registerWorker();
   wireSyncChip();
   afterLoad(startAutoSync);
+  return new Promise((resolve) => afterLoad(() => checkZone(owner).catch(() => document.body.dataset.zone).then(resolve)));
 }
 
 // Background work waits until the page has painted and loaded.
@@ -34,6 +37,56 @@ function afterLoad(work) {
 // Marks the first render done: <body data-ready>, for tests and screenshots.
 export function ready() {
   document.body.dataset.ready = "true";
+}
+
+// --- The time zone: nights run from noon to noon in it ----------------------------------
+
+export const zoneName = (zone) => zone.replaceAll("_", " ");
+const place = (zone) => zoneName(zone.split("/").pop());
+
+// Whatever page someone came in by, the first use sets the diary's zone to the phone's. After that a
+// phone in another zone (a trip, a move) asks, once per zone, whether to switch. What this phone last
+// settled is kept, because a page from the offline cache may predate it.
+async function checkZone(owner) {
+  const phone = phoneZone();
+  const { zone, zoneConfirmed } = document.body.dataset;
+  if (!owner || !phone || !zone) return zone;
+  const key = `zone-settled:${owner}`;
+  const settled = await cacheGet(key);
+  if (zoneConfirmed !== "true" && !settled) {
+    await saveProfile({ timezone: phone });
+    await cachePut(key, phone);
+    document.body.dataset.zone = phone;
+    if (zone !== phone && !$("#zone-text")) toast(`Nights now run in ${zoneName(phone)} time, this phone's. You can change it under You.`);
+    return phone;
+  }
+  if (zone === phone) {
+    if (settled !== phone) await cachePut(key, phone);
+  } else if (settled !== phone) {
+    offerZone(key, zone, phone);
+  }
+  return zone;
+}
+
+function offerZone(key, zone, phone) {
+  const box = $("#zone-offer");
+  if (!box) return;
+  // Cramps are filed in the phone's zone anyway; the diary's sets "today" and the weekly email's hour.
+  $("#zone-offer-text").textContent = `This phone is in ${zoneName(phone)} time, your diary in ${zoneName(zone)} time. Moved? Switch the diary. On a trip? Keep it.`;
+  const use = $("#zone-use");
+  const keep = $("#zone-keep");
+  use.textContent = `Use ${place(phone)}`;
+  keep.textContent = `Keep ${place(zone)}`;
+  const answer = async (chosen) => {
+    if (chosen !== zone) await saveProfile({ timezone: chosen });
+    await cachePut(key, phone);
+    document.body.dataset.zone = chosen;
+    box.hidden = true;
+    toast(`Your diary is in ${zoneName(chosen)} time.`);
+  };
+  use.onclick = () => answer(phone);
+  keep.onclick = () => answer(zone);
+  box.hidden = false;
 }
 
 function registerWorker() {

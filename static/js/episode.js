@@ -3,6 +3,7 @@
 
 import { load } from "./api.js";
 import { boot, ready } from "./app.js";
+import { alertAtTap, URGENT } from "./flags.js";
 import { fieldNames, enhance, fill, readAll } from "./forms.js";
 import { EPISODES, deleteEpisode, pendingRecord, saveEpisode, uuid } from "./outbox.js";
 import { $, $$, addDays, episodeText, nightOf, nightText, showErrors, timeText, toast, today } from "./ui.js";
@@ -15,24 +16,30 @@ let id = params.get("id");
 let create = false;
 let night = params.get("night");
 
-// Red flags and what to do about them, most urgent first (insights' E0-E2 levels).
-const URGENT = [
-  ["breathless_chest_pain", "Breathlessness or chest pain with a cramp: call emergency services now."],
-  ["saddle_numbness", "Numbness between the legs or new bladder or bowel trouble: call emergency services now."],
-  ["calf_swelling", "A swollen, red or warm calf: get medical help today."],
-  ["foot_pale_cold", "A foot that is pale, blue or cold at rest: get medical help today."],
-  ["dark_urine", "Dark urine with muscle pain: get medical help today."],
-  ["weakness", "New weakness: get medical help today if it is new or getting worse."],
-];
+// A box that needs help now or today shows what to do right beside it, in view; the others get one
+// note below the checklist.
+const raised = new Set(); // urgent boxes ticked in this visit: after Save, the Log page shows them
 
-function adviseOnFlags() {
-  const ticked = URGENT.filter(([name]) => form.elements[name]?.checked).map(([, text]) => text);
-  const other = $$(".checklist input:checked", form).length > ticked.length;
-  const box = $("#flag-advice");
-  box.hidden = !ticked.length && !other;
-  box.textContent = ticked.length
-    ? ticked.join(" ")
-    : "Mention this to a clinician. Your Insights page will say how soon, once it has been sent.";
+function adviseOnFlags(changed) {
+  for (const name of Object.keys(URGENT)) {
+    const input = form.elements[name];
+    const label = input?.closest("label");
+    if (!label) continue;
+    const shown = label.nextElementSibling?.classList.contains("flag-now") ? label.nextElementSibling : null;
+    if (input.checked && !shown) {
+      const alert = alertAtTap(name);
+      label.after(alert);
+      if (name === changed) {
+        raised.add(name);
+        alert.scrollIntoView({ block: "nearest" });
+      }
+    } else if (!input.checked && shown) {
+      shown.remove();
+      raised.delete(name);
+    }
+  }
+  const other = $$(".checklist input:checked", form).some((input) => !URGENT[input.name]);
+  $("#flag-advice").hidden = !other;
 }
 
 async function start() {
@@ -68,7 +75,7 @@ async function start() {
 }
 
 enhance(form, (name) => {
-  if (form.elements[name]?.type === "checkbox") adviseOnFlags();
+  if (form.elements[name]?.type === "checkbox") adviseOnFlags(name);
 });
 
 form.addEventListener("submit", async (event) => {
@@ -82,7 +89,7 @@ form.addEventListener("submit", async (event) => {
   if (showErrors(form, problems)) return;
   await saveEpisode({ id, ...values }, { create });
   toast(navigator.onLine ? "Saved." : "Saved on this phone.");
-  location.assign(`/diary/?night=${nightOf(values.started_at)}`);
+  location.assign(raised.size ? "/" : `/diary/?night=${nightOf(values.started_at)}`);
 });
 
 $("#episode-delete").addEventListener("click", () => $("#delete-dialog").showModal());

@@ -1,10 +1,11 @@
 // The log page: "Cramp now" -> muscle -> side (three taps), the morning
 // "any cramps last night?" card, and what's left to fill in today.
 
-import { loadAll } from "./api.js";
+import { NetworkError, load, loadAll, send } from "./api.js";
 import { boot, ready } from "./app.js";
-import { deleteEpisode, entries, saveCheckin, saveEpisode, uuid } from "./outbox.js";
-import { $, $$, addDays, episodeText, h, localInput, nightOf, shortNight, timeText, toast, today } from "./ui.js";
+import { URGENT, banner } from "./flags.js";
+import { deleteEpisode, entries, onChange, saveCheckin, saveEpisode, sync, uuid } from "./outbox.js";
+import { $, $$, addDays, dayText, episodeText, h, localInput, nightOf, shortNight, timeText, toast, today } from "./ui.js";
 
 boot();
 
@@ -16,6 +17,7 @@ const state = { tappedAt: null, muscle: null, side: null, lastId: null, preset: 
 function show(section) {
   for (const id of ["#step-start", "#quick-log", "#step-done", "#today", "#morning", "#morning-done"]) $(id).hidden = true;
   for (const id of section) $(id).hidden = false;
+  $("#flag-banner").hidden = !flags.shown || !section.includes("#step-start");
 }
 
 function startFlow(preset = "now", push = true) {
@@ -226,5 +228,56 @@ $("#morning-undo").addEventListener("click", async () => {
 });
 $("#morning-yes").addEventListener("click", () => startFlow("night"));
 
+// --- Red flags that need help now or today: in view until the person has seen someone ----------
+
+const flags = { shown: 0, pending: false };
+
+async function showFlags() {
+  const server = await load("/api/v1/insights/red-flags/", "red-flags");
+  const active = new Map();
+  for (const item of server.data || []) {
+    if (!URGENT[item.flag]) continue;
+    const last = dayText(item.last_reported_on);
+    active.set(item.flag, item.reports > 1 ? `Reported ${item.reports} times, last on ${last}.` : `Reported on ${last}.`);
+  }
+  // Saved on this phone and not on the server yet (offline, say): the advice can't wait for it.
+  flags.pending = false;
+  for (const entry of await entries()) {
+    if (entry.kind !== "episode" || entry.method === "DELETE") continue;
+    for (const name of Object.keys(URGENT)) {
+      if (entry.body?.[name] !== true || active.has(name)) continue;
+      active.set(name, "Saved on this phone, not sent yet.");
+      flags.pending = true;
+    }
+  }
+  const names = Object.keys(URGENT).filter((name) => active.has(name)); // most urgent first
+  $("#flag-banner").replaceChildren(...names.map((name) => banner(name, active.get(name), seen)));
+  flags.shown = names.length;
+  $("#flag-banner").hidden = !flags.shown || $("#step-start").hidden;
+}
+
+// "I've seen someone about this": the same acknowledgement as on Insights and in the email.
+async function seen(name, button) {
+  button.disabled = true;
+  await sync({ force: true }); // a report still on this phone has to reach the server first
+  let response = null;
+  try {
+    response = await send("POST", `/api/v1/insights/red-flags/${encodeURIComponent(name)}/acknowledge/`);
+  } catch (error) {
+    if (!(error instanceof NetworkError)) throw error;
+  }
+  if (response?.ok) {
+    await showFlags();
+    toast("Noted. It's in your history on Insights; a new report brings it back.");
+    return;
+  }
+  button.disabled = false;
+  toast(response ? "That didn't save. Please try again." : "That needs a connection. Try again when you're online.");
+}
+
+onChange((message) => {
+  if (message.type === "synced" && flags.pending) showFlags();
+});
+
 if (new URLSearchParams(location.search).has("now")) startFlow("now", false);
-refreshToday().finally(ready);
+Promise.all([refreshToday(), showFlags()]).finally(ready);

@@ -268,6 +268,10 @@ async function markSending(batch) {
   });
 }
 
+function unanswered(error) {
+  return error.timedOut ? "The server didn't answer in time" : "No connection to the server";
+}
+
 function retryable(status) {
   return status >= 500 || status === 408 || status === 429;
 }
@@ -283,7 +287,7 @@ async function sendBatch(batch) {
     response = await send("POST", SYNC, { records });
   } catch (error) {
     if (!(error instanceof NetworkError)) throw error;
-    await later(sent, "No connection to the server");
+    await later(sent, unanswered(error));
     return "offline";
   }
   if (response.status === 401 || response.status === 403) return signedOut(sent);
@@ -317,7 +321,7 @@ async function sendOne(batchEntry) {
     response = await send(entry.method, entry.url, entry.body);
   } catch (error) {
     if (!(error instanceof NetworkError)) throw error;
-    await later([entry], "No connection to the server");
+    await later([entry], unanswered(error));
     return "offline";
   }
   if (response.ok || (response.status === 404 && entry.method === "DELETE")) {

@@ -5,7 +5,7 @@ import { boot, ready } from "./app.js";
 import { fieldNames, fill, readAll } from "./forms.js";
 import { ME, MEDICATIONS, entries, onChange, saveMedication, saveProfile, uuid } from "./outbox.js";
 import { cacheClear, transact, req } from "./store.js";
-import { $, dayText, h, label, showErrors, toast, today } from "./ui.js";
+import { $, $$, dayText, h, label, showErrors, toast, today } from "./ui.js";
 
 boot();
 
@@ -69,6 +69,8 @@ $("#detect-zone").addEventListener("click", () => {
 function saveForm(form, transform = (v) => v) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const wrong = $$("input[pattern]", form).filter((input) => input.validity.patternMismatch);
+    if (showErrors(form, Object.fromEntries(wrong.map((input) => [input.name, "Digits and spaces only, with an optional + at the start."])))) return;
     const values = transform(readAll(form, fieldNames(form)));
     await saveProfile(values);
     form.querySelector("[data-saved]").textContent = navigator.onLine ? "Saved." : "Saved on this phone; it will be sent when you're online.";

@@ -69,10 +69,19 @@ export function localInput(date) {
 // Intl formatters are slow to build (toLocale*String builds one per call): keep them.
 const formatters = new Map();
 
-export function format(date, options) {
+function formatter(options) {
   const key = JSON.stringify(options);
   if (!formatters.has(key)) formatters.set(key, new Intl.DateTimeFormat([], options));
-  return formatters.get(key).format(date);
+  return formatters.get(key);
+}
+
+export function format(date, options) {
+  return formatter(options).format(date);
+}
+
+// The phone's IANA zone, from the formatter that times are shown with (no second one to build).
+export function phoneZone() {
+  return formatter({ timeStyle: "short" }).resolvedOptions().timeZone;
 }
 
 export function timeText(instant) {

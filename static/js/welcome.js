@@ -1,19 +1,12 @@
-// After sign-up: set the time zone this phone is in, so nights are the user's own.
+// After sign-up: say which time zone the diary is in (boot sets it to the phone's on first use).
 
-import { boot, ready } from "./app.js";
-import { saveProfile } from "./outbox.js";
-import { $ } from "./ui.js";
+import { boot, ready, zoneName } from "./app.js";
+import { $, phoneZone } from "./ui.js";
 
-boot();
-
-const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-if (zone) {
-  saveProfile({ timezone: zone })
-    .then(() => {
-      $("#zone-text").textContent = `${zone.replaceAll("_", " ")}, from this phone.`;
-    })
-    .finally(ready);
-} else {
-  $("#zone-text").textContent = "This phone didn't say; set it under You.";
-  ready();
-}
+boot()
+  .then((zone) => {
+    const phone = phoneZone();
+    if (!phone || !zone) $("#zone-text").textContent = "This phone didn't say; set it under You.";
+    else $("#zone-text").textContent = zone === phone ? `${zoneName(zone)}, from this phone.` : `${zoneName(zone)}.`;
+  })
+  .finally(ready);
