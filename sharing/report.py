@@ -18,6 +18,7 @@ from insights.panel import load_panels
 
 from . import alerts, charts, figures
 from .dashboard import profile_facts
+from .forms import RangeForm
 from .models import Grant
 from .shared_findings import findings_for
 
@@ -136,6 +137,27 @@ def context(grant: Grant, since: date | None, until: date | None, now: datetime 
         escalations = len(figures.red_flags(findings))
         ctx["quiet_findings"] = len(findings) - escalations - len(ctx["patterns"])
     return ctx
+
+
+def own_view(patient) -> Grant:
+    """The patient's own report: a grant that shares everything (their medicine names too).
+    Never saved, so no clinician and no access-log row; findings_for keys it by its pk, None."""
+    return Grant(patient=patient, episodes_checkins=True, insights=True, medications=True, notes=True)
+
+
+def context_from_query(grant: Grant, query) -> tuple[RangeForm, dict | None]:
+    """The report for `since`/`until` in a query string; None and the form's errors when they are bad."""
+    form = RangeForm(query or None)
+    if form.is_bound and not form.is_valid():
+        return form, None
+    data = form.cleaned_data if form.is_bound else {}
+    try:
+        ctx = context(grant, data.get("since"), data.get("until"))
+    except ValueError as error:
+        form.add_error(None, str(error))
+        return form, None
+    ctx["own"] = grant.pk is None
+    return form, ctx
 
 
 def pdf(ctx: dict) -> bytes:
