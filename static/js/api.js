@@ -24,14 +24,15 @@ export async function csrfToken() {
 // Resolves to {status, ok, data}; rejects with NetworkError only when no answer came back.
 export async function send(method, url, body) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined && body !== null) headers["Content-Type"] = "application/json";
+  const form = typeof FormData !== "undefined" && body instanceof FormData; // a file upload: the browser sets its type
+  if (body !== undefined && body !== null && !form) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = await csrfToken();
   let response;
   try {
     response = await fetch(url, {
       method,
       headers,
-      body: body === undefined || body === null ? undefined : JSON.stringify(body),
+      body: body === undefined || body === null ? undefined : form ? body : JSON.stringify(body),
       credentials: "same-origin",
       cache: "no-store",
       redirect: "error",
