@@ -12,7 +12,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from insights.catalogue import RULES
+from insights.catalogue import KEY_TITLES, RULES
 from insights.models import AnalysisState, Finding
 from insights.panel import load_panels
 
@@ -80,7 +80,7 @@ def finding_rows(findings: list[Finding]) -> list[dict]:
     return [
         {
             "finding": f,
-            "title": RULES[f.rule].title if f.rule in RULES else f.rule,
+            "title": KEY_TITLES.get(f.key) or (RULES[f.rule].title if f.rule in RULES else f.rule),
             "status": f.get_status_display(),
             "counts": f.counts or {},
         }
