@@ -7,7 +7,7 @@ episode: the start, the minutes to the end (when 0-180; a longer one is kept in 
 the intensity as severity, and the rest in the notes. Its rows name no muscle or side: the
 person chooses what to file them as (muscle "other", side "both" unless they say).
 
-Migraine Buddy's and Bearable's exports are not documented by their makers, so they are not read.
+No documented export format was found for Migraine Buddy or Bearable, so they are not read.
 """
 
 from collections.abc import Iterable
