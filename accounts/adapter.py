@@ -9,8 +9,17 @@ from cramptrack.ratelimit import too_many
 
 from .allauth_compat import rate_limit_windows
 
+# "Successfully signed in as …": the app (or the clinician's dashboard) opening says so already,
+# and it is the one allauth message that would greet someone at 3 a.m. on the log page.
+UNSHOWN_MESSAGES = {"account/messages/logged_in.txt"}
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    def add_message(self, request, level, message_template=None, message_context=None, extra_tags="", message=None):
+        if message_template in UNSHOWN_MESSAGES:
+            return
+        super().add_message(request, level, message_template, message_context, extra_tags, message)
+
     def get_login_redirect_url(self, request):
         # The phone app's log page means nothing to a clinician: they come for shared diaries.
         if getattr(request.user, "is_clinician", False):

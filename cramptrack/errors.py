@@ -13,7 +13,8 @@ import sys
 
 import redis
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
+from django.template import loader
 from django.views.defaults import page_not_found
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,8 @@ def server_error(request):
         return response
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error."}, status=500)
-    return HttpResponse("<h1>Something went wrong</h1><p>Please try again.</p>", status=500)
+    # No request context and no query: whatever broke (the session, a context processor) is not needed.
+    return HttpResponseServerError(loader.get_template("500.html").render())
 
 
 def not_found(request, exception=None):

@@ -10,6 +10,7 @@ import json
 from functools import cache
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_safe
 
 from diary import choices
 from diary.models import CHECKLIST_FIELDS, Episode, field_label
-from insights.catalogue import CATALOGUE, ESCALATION_LEVELS, RULES
+from insights.catalogue import CATALOGUE, ESCALATION_LEVELS, KEY_TITLES, RULES
 from insights.red_flags import urgent_checklist
 
 STATIC_DIR = settings.BASE_DIR / "static"
@@ -54,11 +55,17 @@ def page(template: str, script: str, **context):
     @ensure_csrf_cookie
     @require_safe
     def view(request):
-        return render(
+        # Messages show on the page they lead to (an email confirmed, a confirmation sent), once:
+        # a page carrying one is never stored by the service worker (no-store) as the cached shell.
+        notices = list(messages.get_messages(request))
+        response = render(
             request,
             template,
-            {"script": f"js/{script}.js", "vocab": json.dumps(vocabulary()), **context},
+            {"script": f"js/{script}.js", "vocab": json.dumps(vocabulary()), "notices": notices, **context},
         )
+        if notices:
+            response["Cache-Control"] = "no-store"
+        return response
 
     return view
 
@@ -81,6 +88,7 @@ def insights_context() -> dict:
     titles = {
         "triggers": {key: entry.title for key, entry in CATALOGUE.items()},
         "rules": {key: rule.title for key, rule in RULES.items()},
+        "keys": KEY_TITLES,
         "levels": {key: {"label": label, "action": action} for key, (label, action) in ESCALATION_LEVELS.items()},
     }
     return {"titles": json.dumps(titles)}
@@ -179,7 +187,12 @@ def manifest(request):
                 "url": "/?now",
                 "description": "Log a cramp happening now",
             },
-            {"name": "Morning check-in", "short_name": "Check-in", "url": "/checkin/"},
+            {
+                "name": "Morning check-in",
+                "short_name": "Check-in",
+                "url": "/checkin/?morning",  # last night's question first, then yesterday's context
+                "description": "Any cramps last night?",
+            },
         ],
     }
     response = HttpResponse(json.dumps(body, indent=2), content_type="application/manifest+json")

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts.api import AccountErasureMixin
 from cramptrack.parsers import StrictJSONParser
 
-from . import exporter, importer
+from . import choices, exporter, importer, other_apps
 from .models import CheckIn, DoseChange, Episode, MedicationCourse
 from .recording import SYNC_MAX_RECORDS, Conflict, create_once, sync_records, upsert_checkin
 from .serializers import (
@@ -276,29 +276,54 @@ def attachment(content: bytes, content_type: str, extension: str) -> HttpRespons
     return response
 
 
+class ImportOptions(serializers.Serializer):
+    dry_run = serializers.BooleanField(
+        default=False, help_text="check and count everything, then roll back: a preview that saves nothing"
+    )
+    muscle = serializers.ChoiceField(
+        choices=choices.Muscle.choices, default="other", help_text="for another app's rows, which name no muscle"
+    )
+    side = serializers.ChoiceField(
+        choices=choices.Side.choices, default="both", help_text="for another app's rows, which name no side"
+    )
+
+
 class ImportView(APIView):
-    """Upload CSV files (or a zip of them, or a JSON export): all saved, or nothing and every bad line listed."""
+    """Upload CSV files (or a zip of them, or a JSON export, or a Cluster Headache Tracker export):
+    all saved, or nothing and every bad line listed. `dry_run` previews the same answer and saves nothing."""
 
     parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
 
     @extend_schema(
         request={
             "multipart/form-data": inline_serializer(
-                "ImportUpload", {"files": serializers.ListField(child=serializers.FileField())}
+                "ImportUpload",
+                {"files": serializers.ListField(child=serializers.FileField()), **ImportOptions().get_fields()},
             )
         },
         responses=inline_serializer(
-            "ImportResult", {"created": serializers.DictField(), "unchanged": serializers.DictField()}
+            "ImportResult",
+            {
+                "created": serializers.DictField(),
+                "unchanged": serializers.DictField(),
+                "apps": serializers.DictField(help_text="rows read from another app's export, by app"),
+                "dry_run": serializers.BooleanField(),
+            },
         ),
     )
     def post(self, request):
         uploads = request.FILES.getlist("files") or request.FILES.getlist("file")
         if not uploads:
             raise ValidationError({"files": ["Attach one or more files in the `files` field."]})
+        options = ImportOptions(data={k: v for k, v in request.data.items() if k in ImportOptions().fields})
+        options.is_valid(raise_exception=True)
+        leg = other_apps.Leg(options.validated_data["muscle"], options.validated_data["side"])
         try:
-            sources = importer.sources_from_uploads((upload.name, upload.read()) for upload in uploads)
-            report = importer.import_sources(request.user, sources)
+            sources = importer.sources_from_uploads(((upload.name, upload.read()) for upload in uploads), leg=leg)
+            report = importer.import_sources(request.user, sources, dry_run=options.validated_data["dry_run"])
         except importer.ImportFailed as failure:
             status = 413 if isinstance(failure, importer.TooLarge) else 400
             return Response({"detail": "Nothing was imported.", "errors": failure.messages}, status=status)
-        return Response({"created": report.created, "unchanged": report.unchanged})
+        return Response(
+            {"created": report.created, "unchanged": report.unchanged, "apps": report.apps, "dry_run": report.dry_run}
+        )

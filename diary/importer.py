@@ -27,6 +27,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from . import other_apps
 from .exporter import (
     CHECKIN_COLUMNS,
     DOSE_CHANGE_COLUMNS,
@@ -88,12 +89,15 @@ class Source:
     name: str
     kind: str
     rows: list[tuple[int, dict]]  # (line number, raw row)
+    app: str = ""  # another app's export (diary.other_apps), read as CrampTrack rows
 
 
 @dataclass
 class Report:
     created: dict = field(default_factory=lambda: {kind: 0 for kind in ORDER})
     unchanged: dict = field(default_factory=lambda: {kind: 0 for kind in ORDER})
+    apps: dict = field(default_factory=dict)  # rows read from another app's export, by app
+    dry_run: bool = False  # counted, then rolled back: nothing was saved
 
 
 def sources_from_paths(paths: Iterable[str]) -> list[Source]:
@@ -108,7 +112,10 @@ class TooLarge(ImportFailed):
     """An upload that would unpack past the import limit (HTTP 413)."""
 
 
-def sources_from_uploads(files: Iterable[tuple[str, bytes]], *, unzipped: bool = False) -> list[Source]:
+def sources_from_uploads(
+    files: Iterable[tuple[str, bytes]], *, unzipped: bool = False, leg: other_apps.Leg = other_apps.UNSAID
+) -> list[Source]:
+    """`leg`: what to file another app's rows as, since they name no muscle or side."""
     sources: list[Source] = []
     errors: list[str] = []
     for name, content in files:
@@ -116,7 +123,7 @@ def sources_from_uploads(files: Iterable[tuple[str, bytes]], *, unzipped: bool =
             if unzipped:
                 errors.append(f"{name}: a zip inside a zip; unpack it and upload the files it holds.")
                 continue
-            sources.extend(sources_from_uploads(_unzip(name, content), unzipped=True))
+            sources.extend(sources_from_uploads(_unzip(name, content), unzipped=True, leg=leg))
             continue
         try:
             text = content.decode("utf-8-sig")  # spreadsheets often add a byte-order mark
@@ -126,7 +133,7 @@ def sources_from_uploads(files: Iterable[tuple[str, bytes]], *, unzipped: bool =
         if text.lstrip().startswith("{"):
             sources.extend(_json_sources(name, text, errors))
         else:
-            source = _csv_source(name, text, errors)
+            source = _csv_source(name, text, errors, leg)
             if source:
                 sources.append(source)
     if errors:
@@ -159,31 +166,32 @@ def _unzip(name: str, content: bytes) -> list[tuple[str, bytes]]:
         raise ImportFailed([f"{name}: not a readable zip ({error})."]) from error
 
 
-def _csv_source(name: str, text: str, errors: list[str]) -> Source | None:
+def _csv_source(name: str, text: str, errors: list[str], leg: other_apps.Leg) -> Source | None:
     # newline="": the csv module reads \r, \n and \r\n line ends itself (a lone \r was a 500).
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        return _read_csv(name, reader, errors)
+        return _read_csv(name, reader, errors, leg)
     except csv.Error as error:
         errors.append(f"{name} line {reader.line_num + 1}: not readable as CSV ({error}).")  # the line it failed on
         return None
 
 
-def _read_csv(name: str, reader: csv.DictReader, errors: list[str]) -> Source | None:
+def _read_csv(name: str, reader: csv.DictReader, errors: list[str], leg: other_apps.Leg) -> Source | None:
     header = [column.strip() for column in (reader.fieldnames or [])]
     if not header:
         errors.append(f"{name} line 1: the file is empty.")
         return None
-    kind = _kind_of(header)
+    app = other_apps.app_of(header)
+    kind = "episodes" if app else _kind_of(header)
     if kind is None:
         errors.append(
             f"{name} line 1: cannot tell what this file holds; episodes need started_at, muscle and side, "
             "check-ins need date, medications need name, drug_class and started_on, dose changes need "
-            "medication, changed_on and direction."
+            "medication, changed_on and direction; a Cluster Headache Tracker export has start_time and intensity."
         )
         return None
     unknown = [column for column in header if column not in KINDS[kind][0]]
-    if unknown:
+    if unknown and not app:
         errors.append(f"{name} line 1: unknown column(s) {', '.join(unknown)}; allowed: {', '.join(KINDS[kind][0])}.")
         return None
     reader.fieldnames = header
@@ -193,8 +201,9 @@ def _read_csv(name: str, reader: csv.DictReader, errors: list[str]) -> Source | 
             errors.append(f"{name} line {reader.line_num}: more cells than columns.")
             continue
         if any((value or "").strip() for value in row.values()):
-            rows.append((reader.line_num, {key: restore_formula(value or "") for key, value in row.items()}))
-    return Source(name, kind, rows)
+            cells = {key: restore_formula(value or "") for key, value in row.items()}
+            rows.append((reader.line_num, other_apps.cht_episode(cells, leg) if app else cells))
+    return Source(name, kind, rows, app=app or "")
 
 
 def _kind_of(header: list[str]) -> str | None:
@@ -229,9 +238,14 @@ def _json_sources(name: str, text: str, errors: list[str]) -> list[Source]:
     return sources
 
 
-def import_sources(user, sources: list[Source]) -> Report:
-    """Validate and save every row, or raise ImportFailed and save nothing."""
-    report = Report()
+def import_sources(user, sources: list[Source], *, dry_run: bool = False) -> Report:
+    """Validate and save every row, or raise ImportFailed and save nothing.
+
+    A dry run does all of it, counts, and rolls back: the preview is the import itself."""
+    report = Report(dry_run=dry_run)
+    for source in sources:
+        if source.app:
+            report.apps[source.app] = report.apps.get(source.app, 0) + len(source.rows)
     errors: list[str] = []
     with transaction.atomic():
         # The profile first: its time zone is how local times are read in rows without a `timezone`.
@@ -251,7 +265,7 @@ def import_sources(user, sources: list[Source]) -> Report:
                     else:
                         if kind != "profile":
                             (report.created if created else report.unchanged)[kind] += 1
-        if errors:
+        if errors or dry_run:
             transaction.set_rollback(True)
     if errors:
         raise ImportFailed(errors)

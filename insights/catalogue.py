@@ -1339,6 +1339,14 @@ def _index(entries: tuple[Entry, ...]) -> dict[str, Entry]:
 
 CATALOGUE: dict[str, Entry] = _index(_ENTRIES)
 
+# Findings whose title is not their trigger's: a mirror comparison on the same trigger (R02s, the
+# least active days, is on the exercise trigger) and a rule sharing its trigger with another (R08,
+# which third of the night, shares R01's "cramps at night or at rest").
+KEY_TITLES: dict[str, str] = {
+    "R02s": "Your least active days",
+    "R08": "Early, middle or late in the night",
+}
+
 RULES: dict[str, Rule] = {
     rule.id: rule
     for rule in (

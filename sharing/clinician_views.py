@@ -19,7 +19,7 @@ from insights.panel import load_panels
 
 from . import access, alerts, charts, export, fhir, figures, grants, limits, report
 from .dashboard import profile_facts, summaries
-from .forms import EpisodeFilterForm, RangeForm, RedeemForm
+from .forms import EpisodeFilterForm, RedeemForm
 from .mfa import clinician_required
 from .models import AccessLog
 from .shared_findings import findings_for
@@ -121,24 +121,11 @@ def _choice(value, allowed: tuple[int, ...], default: int) -> int:
     return number if number in allowed else default
 
 
-def _report_context(request, grant):
-    form = RangeForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        return form, None
-    data = form.cleaned_data if form.is_bound else {}
-    try:
-        ctx = report.context(grant, data.get("since"), data.get("until"))
-    except ValueError as error:
-        form.add_error(None, str(error))
-        return form, None
-    return form, ctx
-
-
 @require_GET
 @clinician_required
 def report_page(request, share_id):
     grant = access.grant_or_404(request.user, share_id)
-    form, ctx = _report_context(request, grant)
+    form, ctx = report.context_from_query(grant, request.GET)
     if ctx is None:
         return render(request, "sharing/clinician/report.html", {"grant": grant, "form": form}, status=400)
     access.record_view(grant, request.user, What.REPORT, detail=str(ctx["range"]))
@@ -149,7 +136,7 @@ def report_page(request, share_id):
 @clinician_required
 def report_pdf(request, share_id):
     grant = access.grant_or_404(request.user, share_id)
-    form, ctx = _report_context(request, grant)
+    form, ctx = report.context_from_query(grant, request.GET)
     if ctx is None:
         return HttpResponse("; ".join(str(e) for errors in form.errors.values() for e in errors), status=400)
     body = report.pdf(ctx)

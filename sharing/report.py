@@ -12,12 +12,13 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from insights.catalogue import RULES
+from insights.catalogue import KEY_TITLES, RULES
 from insights.models import AnalysisState, Finding
 from insights.panel import load_panels
 
 from . import alerts, charts, figures
 from .dashboard import profile_facts
+from .forms import RangeForm
 from .models import Grant
 from .shared_findings import findings_for
 
@@ -79,7 +80,7 @@ def finding_rows(findings: list[Finding]) -> list[dict]:
     return [
         {
             "finding": f,
-            "title": RULES[f.rule].title if f.rule in RULES else f.rule,
+            "title": KEY_TITLES.get(f.key) or (RULES[f.rule].title if f.rule in RULES else f.rule),
             "status": f.get_status_display(),
             "counts": f.counts or {},
         }
@@ -136,6 +137,27 @@ def context(grant: Grant, since: date | None, until: date | None, now: datetime 
         escalations = len(figures.red_flags(findings))
         ctx["quiet_findings"] = len(findings) - escalations - len(ctx["patterns"])
     return ctx
+
+
+def own_view(patient) -> Grant:
+    """The patient's own report: a grant that shares everything (their medicine names too).
+    Never saved, so no clinician and no access-log row; findings_for keys it by its pk, None."""
+    return Grant(patient=patient, episodes_checkins=True, insights=True, medications=True, notes=True)
+
+
+def context_from_query(grant: Grant, query) -> tuple[RangeForm, dict | None]:
+    """The report for `since`/`until` in a query string; None and the form's errors when they are bad."""
+    form = RangeForm(query or None)
+    if form.is_bound and not form.is_valid():
+        return form, None
+    data = form.cleaned_data if form.is_bound else {}
+    try:
+        ctx = context(grant, data.get("since"), data.get("until"))
+    except ValueError as error:
+        form.add_error(None, str(error))
+        return form, None
+    ctx["own"] = grant.pk is None
+    return form, ctx
 
 
 def pdf(ctx: dict) -> bytes:

@@ -6,6 +6,7 @@ from . import clinician_views, practice_views, views
 
 urlpatterns = [
     path("sharing/", views.shares, name="sharing"),
+    path("sharing/report.pdf", views.own_report_pdf, name="sharing-own-report-pdf"),
     path("sharing/invite/", views.invite, name="sharing-invite"),
     path("sharing/code/", views.new_code, name="sharing-code"),
     path("sharing/<uuid:share_id>/revoke/", views.revoke, name="sharing-revoke"),

@@ -10,11 +10,12 @@ from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max, Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import codes, emails, grants, limits
+from . import codes, emails, grants, limits, report
 from .forms import AcceptForm, InviteForm, ShareForm
 from .models import AccessLog, Grant, PracticeMembership
 
@@ -148,3 +149,17 @@ def accept(request, token):
         error = f"This invitation was sent to {offer.invited_email}. Log in with that address to accept it."
     ctx = {"offer": offer, "form": form, "error": error}
     return render(request, "sharing/accept.html", ctx, status=400 if error else 200)
+
+
+@require_GET
+@_patients_only
+def own_report_pdf(request):
+    """The patient's own one-page report for their doctor: the clinician's report, everything included."""
+    form, ctx = report.context_from_query(report.own_view(request.user), request.GET)
+    if ctx is None:
+        return HttpResponse("; ".join(str(e) for errors in form.errors.values() for e in errors), status=400)
+    response = HttpResponse(report.pdf(ctx), content_type="application/pdf")
+    filename = f"cramptrack-report-{ctx['range'].first.isoformat()}-to-{ctx['range'].last.isoformat()}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"  # health data: no shared caches, no history copies
+    return response

@@ -63,7 +63,9 @@ async function page(event) {
     );
   const network = fetch(request).then(async (response) => {
     const path = new URL(request.url).pathname;
-    if (response.ok && !response.redirected && SHELL_PAGES.includes(path)) {
+    // A page carrying a one-off message says no-store: it is not the shell to keep.
+    const once = (response.headers.get("Cache-Control") || "").includes("no-store");
+    if (response.ok && !response.redirected && !once && SHELL_PAGES.includes(path)) {
       const copy = response.clone();
       event.waitUntil(caches.open(PAGES_CACHE).then((cache) => cache.put(path, copy)));
     }

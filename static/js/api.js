@@ -33,7 +33,8 @@ export async function csrfToken() {
 // Resolves to {status, ok, data}; rejects with NetworkError only when no whole answer came back in time.
 export async function send(method, url, body) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined && body !== null) headers["Content-Type"] = "application/json";
+  const form = typeof FormData !== "undefined" && body instanceof FormData; // a file upload: the browser sets its type
+  if (body !== undefined && body !== null && !form) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = await csrfToken();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
@@ -43,7 +44,7 @@ export async function send(method, url, body) {
     response = await fetch(url, {
       method,
       headers,
-      body: body === undefined || body === null ? undefined : JSON.stringify(body),
+      body: body === undefined || body === null ? undefined : form ? body : JSON.stringify(body),
       credentials: "same-origin",
       cache: "no-store",
       redirect: "error",

@@ -12,7 +12,9 @@ boot();
 
 const form = $("#checkin-form");
 const t = today();
-let date = new URLSearchParams(location.search).get("date") || t;
+const query = new URLSearchParams(location.search);
+// ?morning (the home-screen shortcut "Morning check-in"): yesterday's, whose night just ended.
+let date = query.get("date") || (query.has("morning") ? addDays(t, -1) : t);
 if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || date > t) date = t;
 
 const CONTEXT = [

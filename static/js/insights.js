@@ -17,7 +17,7 @@ const STATUS = {
 };
 
 function titleOf(finding) {
-  return titles.triggers?.[finding.trigger] || titles.rules?.[finding.rule] || finding.rule;
+  return titles.keys?.[finding.key] || titles.triggers?.[finding.trigger] || titles.rules?.[finding.rule] || finding.rule;
 }
 
 function svg(width, height, label, ...children) {
@@ -78,12 +78,14 @@ function weeklyChart(weeks) {
     const thin = week.completeness < 0.5;
     parts.push(
       h("rect", { x, y: base - bh, width: bw, height: Math.max(bh, week.cramps ? 2 : 0), rx: 3, class: thin ? "bar bar-thin" : "bar" }),
-      h("text", { x: x + bw / 2, y: base - bh - 4, class: "bar-label", "text-anchor": "middle" }, String(week.cramps)),
+      // A week with no logged night has no count: "0" there would read as cramp-free.
+      week.logged_nights ? h("text", { x: x + bw / 2, y: base - bh - 4, class: "bar-label", "text-anchor": "middle" }, String(week.cramps)) : null,
       // Completeness: a track and how much of it the logged nights fill.
       h("rect", { x, y: base + 6, width: bw, height: 6, rx: 3, class: "track" }),
       h("rect", { x, y: base + 6, width: bw * week.completeness, height: 6, rx: 3, class: "fill" }),
     );
-    if (i % 3 === 0 || i === weeks.length - 1) {
+    // Every third week counted back from the latest, which is always labelled: evenly spaced, never touching.
+    if ((weeks.length - 1 - i) % 3 === 0) {
       parts.push(h("text", { x: x + bw / 2, y: H - 6, class: "axis-label", "text-anchor": "middle" }, shortDate(week.week_of)));
     }
   });

@@ -6,6 +6,7 @@ import { fieldNames, fill, readAll } from "./forms.js";
 import { ME, MEDICATIONS, entries, onChange, saveMedication, saveProfile, uuid } from "./outbox.js";
 import { cacheClear, transact, req } from "./store.js";
 import { $, $$, dayText, h, label, showErrors, toast, today } from "./ui.js";
+import "./import.js";
 
 boot();
 
