@@ -14,8 +14,10 @@ send nothing. Prints emails/s (wall) and this process's CPU per email.
 """
 
 import argparse
+import cProfile
 import multiprocessing
 import os
+import pstats
 import random
 import sys
 import time
@@ -153,6 +155,7 @@ def tick() -> tuple[int, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--profile", action="store_true", help="print where the worker's time goes (slower)")
     args = parser.parse_args()
 
     import socket
@@ -185,9 +188,16 @@ def main() -> None:
     server.start()
     ready.wait(10)
     try:
+        profiler = cProfile.Profile() if args.profile else None
         db_cpu, wall, cpu = database_cpu(), time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
         tried, outcomes = tick()
+        if profiler:
+            profiler.disable()
         wall, cpu, db_cpu = time.perf_counter() - wall, time.process_time() - cpu, database_cpu() - db_cpu
+        if profiler:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         again, _ = tick()
     finally:
         stop.set()
