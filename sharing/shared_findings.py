@@ -40,15 +40,20 @@ def findings_for_grants(grants: list[Grant]) -> dict[int, list[Finding]]:
         grant.pk: (
             findings[grant.patient_id]
             if grant.medications
-            else [without_medicines(finding, courses[grant.patient_id]) for finding in findings[grant.patient_id]]
+            else _hide_medicines(findings[grant.patient_id], courses[grant.patient_id])
         )
         for grant in grants
     }
 
 
-def without_medicines(finding: Finding, courses: Sequence[tuple[str, object]]) -> Finding:
+def _hide_medicines(findings: list[Finding], courses: Sequence[tuple[str, object]]) -> list[Finding]:
+    # Longest names first, so "Simvastatin XL" goes whole rather than leaving " XL".
     names = sorted({name for name, _ in courses if name.strip()}, key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(name) for name in names), re.IGNORECASE) if names else None
+    return [without_medicines(finding, courses, pattern) for finding in findings]
+
+
+def without_medicines(finding: Finding, courses: Sequence[tuple[str, object]], pattern: re.Pattern | None) -> Finding:
     about_a_course = any(str(course_uuid) in finding.key for _, course_uuid in courses)
     entry = CATALOGUE.get(finding.trigger)
     named = pattern is not None and pattern.search(finding.message + finding.tip)
