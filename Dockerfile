@@ -30,6 +30,7 @@ COPY cramptrack ./cramptrack
 COPY accounts ./accounts
 COPY diary ./diary
 COPY insights ./insights
+COPY notifications ./notifications
 COPY sharing ./sharing
 COPY templates ./templates
 COPY static ./static

@@ -8,7 +8,7 @@ A fresh database (BENCH_DIGEST_DATABASE_URL, default PostgreSQL cramptrack_bench
 dropped and recreated; a sqlite:/// URL works too) gets N people due now, each with five
 weeks of check-ins and cramps, and findings that take every branch of the templates. An
 aiosmtpd server runs in its own process. This process then does what a beat tick and the
-`insights.send_digests` tasks do: `delivery.plan_all()`, then `delivery.send_batch()` over
+`notifications.send_digests` tasks do: `delivery.plan_all()`, then `delivery.send_batch()` over
 chunks of `tasks.DIGEST_CHUNK` ids, each over its own SMTP connection. A second tick must
 send nothing. Prints emails/s (wall) and this process's CPU per email.
 """
@@ -143,7 +143,7 @@ def tick() -> tuple[int, dict]:
     """One beat tick and every task it queues, in this process."""
     from collections import Counter
 
-    from insights import delivery, tasks
+    from notifications import delivery, tasks
 
     outcomes: Counter = Counter()
     for ids in delivery.plan_all():
@@ -180,7 +180,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     populate(args.people)
-    import insights.tasks  # noqa: F401  (a worker imports its tasks, SciPy included, once at start, untimed)
+    # A worker imports its tasks, SciPy included, once at start, untimed.
+    import insights.tasks  # noqa: F401
+    import notifications.tasks  # noqa: F401
 
     ready, stop = multiprocessing.Event(), multiprocessing.Event()
     results, results_in = multiprocessing.Pipe(duplex=False)

@@ -4,7 +4,7 @@ mode, and the plain-text part with its subject, for reviewing the emails by eye.
     .venv/bin/python bench/email_gallery.py OUT_DIR
 
 No database: each case is a diary built in memory, its findings made by the analysis's own rules from
-set numbers, then the same code as the weekly email (insights.digest, insights.emails) builds and renders
+set numbers, then the same code as the weekly email (notifications.digest, notifications.emails) builds and renders
 it. Playwright drives Debian's Chromium (/usr/bin/chromium). Writes OUT_DIR/<case>-light.png,
 <case>-dark.png and <case>.txt.
 """
@@ -104,7 +104,7 @@ def pregnancy() -> list:
 
 
 def cases() -> dict:
-    from insights.digest import History
+    from notifications.digest import History
 
     joined_friday = date(2026, 11, 6)
     old = date(2026, 9, 1)
@@ -134,8 +134,8 @@ def main() -> None:
     setup()
     from playwright.sync_api import sync_playwright
 
-    from insights.digest import _digest
-    from insights.emails import render_digest
+    from notifications.digest import _digest
+    from notifications.emails import render_digest
 
     person = SimpleNamespace(pk=1, email="alice@example.org")
     rendered = {}

@@ -527,8 +527,8 @@ def fault_worker(stack: Stack, quick: bool) -> dict:
 
     from accounts.models import User
     from cramptrack.tests.test_resilience_worker import HoldingCatcher
-    from insights.delivery import lease
-    from insights.models import DigestDelivery
+    from notifications.delivery import lease
+    from notifications.models import DigestDelivery
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
     people = 150 if quick else 500

@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from insights import views as insights_views
 from insights.api import AcknowledgeRedFlagView, ActiveRedFlagsView, InsightsView
+from notifications import views as email_link_views
 
 from . import health, schema, views  # noqa: F401 (schema registers the token scheme)
 
@@ -39,9 +39,9 @@ urlpatterns = [
     # Sharing with clinicians: the patient's /sharing/ and /api/v1/shares/, the clinician's /clinician/.
     path("", include("sharing.urls")),
     path("api/v1/", include("sharing.api_urls")),
-    path("email/unsubscribe/<str:token>/", insights_views.unsubscribe, name="email-unsubscribe"),
-    path("email/preferences/<str:token>/", insights_views.preferences, name="email-preferences"),
-    path("email/red-flag/<str:token>/", insights_views.red_flag_seen, name="email-red-flag-seen"),
+    path("email/unsubscribe/<str:token>/", email_link_views.unsubscribe, name="email-unsubscribe"),
+    path("email/preferences/<str:token>/", email_link_views.preferences, name="email-preferences"),
+    path("email/red-flag/<str:token>/", email_link_views.red_flag_seen, name="email-red-flag-seen"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", api_docs, name="api-docs"),
 ]

@@ -100,7 +100,7 @@ class Profile(models.Model):
     digest_hour = models.PositiveSmallIntegerField(default=18, validators=[MaxValueValidator(23)])
     # The next send time in UTC, so "who is due" is one indexed comparison.
     digest_next_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
-    # Paused after several weeks without entries (insights.delivery), until the diary changes again
+    # Paused after several weeks without entries (notifications.delivery), until the diary changes again
     # (digest_paused): any entry, a profile save or an acknowledgement resumes it.
     digest_paused_at = models.DateTimeField(null=True, blank=True, editable=False)
     # An address the mail server refused for good (user unknown): no email goes to it again until the
@@ -299,7 +299,7 @@ class Episode(DiaryRow):
         ]
         indexes = [
             # Episodes by night: the API's since/until filter, the check-in's "you logged cramps that
-            # night" check, the weekly email's nights (insights.digest) and the per-night counts of the panel.
+            # night" check, the weekly email's nights (notifications.digest) and the per-night counts of the panel.
             models.Index(fields=["user", "night"], name="episode_user_night"),
             # The newest-first list.
             models.Index(fields=["user", "-started_at"], name="episode_user_started"),

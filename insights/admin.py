@@ -1,16 +1,8 @@
-"""Operators see analysis state and every weekly email's kind and delivery status (failed, bounced...)."""
+"""Operators see when each diary was last analysed and queued."""
 
 from django.contrib import admin
 
-from .models import AnalysisState, DigestDelivery
-
-
-@admin.register(DigestDelivery)
-class DigestDeliveryAdmin(admin.ModelAdmin):
-    list_display = ("user", "week_start", "kind", "status", "attempts", "next_attempt_at", "sent_at", "last_error")
-    list_filter = ("status", "kind", "week_start")
-    search_fields = ("user__email",)
-    readonly_fields = [f.name for f in DigestDelivery._meta.fields]
+from .models import AnalysisState
 
 
 @admin.register(AnalysisState)

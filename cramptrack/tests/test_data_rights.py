@@ -24,7 +24,8 @@ from django.utils import timezone
 from accounts.allauth_compat import activate_totp
 from conftest import make_user
 from diary.models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
-from insights.models import AnalysisState, DigestDelivery, Finding
+from insights.models import AnalysisState, Finding
+from notifications.models import DigestDelivery
 from sharing import access, practices
 from sharing.models import AccessLog, Grant, Practice
 from sharing.tests.conftest import make_clinician, make_grant

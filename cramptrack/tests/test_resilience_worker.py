@@ -21,14 +21,14 @@ from django.utils import timezone
 from accounts.models import User
 from conftest import MailCatcher
 from cramptrack.celery import app
-from insights.delivery import lease
-from insights.models import DigestDelivery
+from notifications.delivery import lease
+from notifications.models import DigestDelivery
 
 from .private_services import CeleryWorker, app_env, current_database_url, free_port, wait_until
 
 pytestmark = pytest.mark.servers
 
-PEOPLE = 120  # three chunks of insights.tasks.DIGEST_CHUNK (50)
+PEOPLE = 120  # three chunks of notifications.tasks.DIGEST_CHUNK (50)
 HOLD_AT = 30  # the 31st message is held unanswered: the kill lands mid-chunk
 
 
@@ -131,8 +131,8 @@ def broker_idle(url: str) -> bool:
 
 
 def unfinished_tasks(log: str) -> set[str]:
-    received = set(re.findall(r"Task insights\.send_digests\[([0-9a-f-]+)\] received", log))
-    finished = set(re.findall(r"Task insights\.send_digests\[([0-9a-f-]+)\] succeeded", log))
+    received = set(re.findall(r"Task notifications\.send_digests\[([0-9a-f-]+)\] received", log))
+    finished = set(re.findall(r"Task notifications\.send_digests\[([0-9a-f-]+)\] succeeded", log))
     return received - finished
 
 

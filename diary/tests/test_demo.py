@@ -105,8 +105,8 @@ def test_demo_accounts_are_verified_and_log_in_with_the_printed_passwords(db):
 
 
 def test_the_demo_patient_gets_a_weekly_email_on_the_first_digest_tick(db):
-    from insights.models import DigestDelivery
-    from insights.tasks import plan_digests
+    from notifications.models import DigestDelivery
+    from notifications.tasks import plan_digests
 
     seed()
     plan_digests.apply()

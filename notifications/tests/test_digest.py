@@ -13,10 +13,11 @@ from django.test import Client
 
 from cramptrack.celery import app
 from diary.models import CheckIn, Episode, Profile
-from insights import delivery, tasks
-from insights.digest import rotating_tip
-from insights.emails import email_token
-from insights.models import DigestDelivery, Finding
+from insights.models import Finding
+from notifications import delivery, tasks
+from notifications.digest import rotating_tip
+from notifications.emails import email_token
+from notifications.models import DigestDelivery
 
 from .weekly import MONDAY_0800_LONDON, analysed, log_week, patient, run_tick
 

@@ -26,12 +26,13 @@ from django.db.models import Count, Min
 
 from diary.localtime import night_of
 from diary.models import CheckIn, Episode, Profile
+from insights import not_yet
+from insights.catalogue import GENERAL_TIPS, cite, entry
+from insights.findings import ESCALATION, HIGHER, LOWER
+from insights.models import Finding
+from insights.red_flags import Notice, notice
 
-from . import not_yet
-from .catalogue import GENERAL_TIPS, cite, entry
-from .findings import ESCALATION, HIGHER, LOWER
-from .models import DigestDelivery, Finding
-from .red_flags import Notice, notice
+from .models import DigestDelivery
 
 Kind = DigestDelivery.Kind
 WEEKS_BEFORE = 4

@@ -36,8 +36,8 @@ from django.utils import timezone
 
 from diary.localtime import next_weekly, week_before
 from diary.models import Profile
+from insights import refresh
 
-from . import refresh
 from .digest import PAUSE_AFTER, History, build_digests
 from .emails import digest_message
 from .models import DigestDelivery

@@ -9,10 +9,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from diary.models import Profile
+from insights.models import RedFlagAcknowledgement
+from insights.red_flags import LABELS, acknowledge, reported_now
 
 from .emails import red_flag_from_token, user_id_from_token
-from .models import RedFlagAcknowledgement
-from .red_flags import LABELS, acknowledge, reported_now
 
 WEEKDAYS = [
     (0, "Monday"),

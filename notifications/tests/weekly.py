@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from conftest import make_user
 from diary.models import CheckIn, Episode
-from insights import delivery
 from insights.analysis import ANALYSIS_VERSION
 from insights.models import AnalysisState
+from notifications import delivery
 
 # Monday 9 November 2026, 08:00 in London (GMT) is 08:00 UTC.
 MONDAY_0800_LONDON = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)

@@ -9,7 +9,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from diary.models import CheckIn, Episode, Profile
-from insights.models import DigestDelivery, Finding, RedFlagAcknowledgement
+from insights.models import Finding, RedFlagAcknowledgement
+from notifications.models import DigestDelivery
 
 from .weekly import analysed, log_week, parts, patient, run_tick
 
@@ -287,7 +288,7 @@ def test_ive_seen_someone_from_the_email_confirms_on_get_and_records_on_post(smt
 
 
 def test_a_red_flag_link_is_refused_when_tampered_or_for_someone_else():
-    from insights.emails import red_flag_token
+    from notifications.emails import red_flag_token
 
     alice = established()
     _episode(alice, date(2026, 11, 5), calf_swelling=True)

@@ -8,8 +8,8 @@ from allauth.account.models import EmailAddress
 from rest_framework.test import APIClient
 
 from diary.models import Profile
-from insights import delivery
-from insights.models import DigestDelivery
+from notifications import delivery
+from notifications.models import DigestDelivery
 
 from .weekly import MONDAY_0800_LONDON, patient, run_tick
 
