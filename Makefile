@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo test test-fast lint typecheck lock bench-api bench-analysis bench-honesty bench-digest bench-import bench-pwa reliability reliability-quick clean
+.PHONY: run demo test test-fast lint typecheck lock bench-api bench-analysis bench-honesty bench-digest bench-import bench-memory bench-pwa reliability reliability-quick clean
 
 # The venv holds the development lock: the runtime's exact versions plus tests and tooling.
 $(BIN)/.installed: requirements.lock requirements-dev.lock
@@ -83,6 +83,10 @@ bench-honesty: $(BIN)/.installed
 ## bench-digest: weekly emails per second per worker process into a local SMTP server (bench/DIGEST.md)
 bench-digest: $(BIN)/.installed
 	$(BIN)/python bench/digest_throughput.py
+
+## bench-memory: the whole `make run` stack's memory (PSS) while the demo patient uses the app (budget 400 MB)
+bench-memory: $(BIN)/.installed
+	$(BIN)/python bench/memory.py $(BENCH_ARGS)
 
 ## bench-import: a 10 MB CSV export of episodes through the importer, then again (BENCH_ARGS=--shape minimal)
 bench-import: $(BIN)/.installed
