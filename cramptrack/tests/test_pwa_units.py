@@ -117,6 +117,8 @@ def test_fluids_are_entered_and_shown_in_the_chosen_unit_and_kept_as_cups(
     assert "A cup is 250 ml" in field.locator(".hint").text_content()
     assert field.locator("[data-yesterday]").text_content().startswith(yesterday_text)
 
+    field.scroll_into_view_if_needed()
+    screenshot(page, f"light-checkin-fluids-{unit}")
     field.get_by_role("button", name="Increase fluids").click()
     assert page.input_value("#f-fluids_cups") == first_tap
     saved = eventually(page, lambda: CheckIn.objects.filter(user=alice, date=today, fluids_cups__isnull=False).first())
