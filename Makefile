@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo test test-fast lint typecheck lock bench-api bench-analysis bench-honesty bench-digest bench-import bench-memory bench-pwa reliability reliability-quick clean
+.PHONY: run demo test test-fast lint typecheck lock bench-api bench-analysis bench-honesty bench-digest bench-import bench-memory bench-pwa bench-tap reliability reliability-quick clean
 
 # The venv holds the development lock: the runtime's exact versions plus tests and tooling.
 $(BIN)/.installed: requirements.lock requirements-dev.lock
@@ -95,6 +95,10 @@ bench-import: $(BIN)/.installed
 ## bench-pwa: Lighthouse scores and first-load bytes of the log page (see bench/PWA.md)
 bench-pwa: $(BIN)/.installed
 	$(BIN)/python bench/lighthouse.py
+
+## bench-tap: a cramp shows as saved <= 100 ms after the last tap at 4x CPU slowdown, online and offline (bench/PWA.md)
+bench-tap: $(BIN)/.installed
+	$(BIN)/python bench/tap_to_saved.py $(BENCH_ARGS)
 
 # The reliability battery's tools live in their own venv (locust's gevent must not patch the app).
 RELIABILITY_VENV := .venv-reliability

@@ -67,13 +67,13 @@ def run(command: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=ROOT, env=env, check=True, **kwargs)
 
 
-def prepare(env: dict) -> str:
-    """A fresh database with the demo patient; returns a session cookie for them."""
+def prepare(env: dict, database: str = BENCH_DB) -> str:
+    """A fresh database (env's DATABASE_URL names it) with the demo patient; returns a session cookie for them."""
     import psycopg
 
     with psycopg.connect(PG_SERVER + "postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database}")
     python = str(BIN / "python")
     run([python, "manage.py", "migrate", "--no-input", "-v0"], env)
     # Swagger's bundles aren't on the log page; compressing them takes minutes.

@@ -374,9 +374,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
 )
-# No inline scripts or styles anywhere: templates pass data in data-* attributes. Script
-# tags also carry a fresh per-response nonce (request.csp_nonce), so should an inline
-# script ever be needed it takes the nonce, never 'unsafe-inline'.
+# No inline styles or handlers anywhere: templates pass data in data-* attributes. Script
+# tags carry a fresh per-response nonce (request.csp_nonce); the one inline script (the
+# theme before first paint, layout.html) takes it, never 'unsafe-inline'.
 # The API docs page relaxes style-src for Swagger UI's own inline styles (cramptrack/urls.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

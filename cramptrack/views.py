@@ -103,6 +103,14 @@ def settings_context() -> dict:
             ("Therapies", [(v, label) for v, label in classes if choices.course_kind(v) == "therapy"]),
         ],
         "sexes": choices.Sex.choices,
+        "fluid_units": [(choices.FluidUnit.ML, "ml"), (choices.FluidUnit.US_FL_OZ, "US fl oz")],
+        "clocks": [
+            (choices.Clock.PHONE, "As the phone"),
+            (choices.Clock.H24, "24 h: 23:30"),
+            (choices.Clock.H12, "12 h: 11:30 pm"),
+        ],
+        # Kept on the device (localStorage), not on the server: see layout.html.
+        "themes": [("system", "As the phone"), ("light", "Light"), ("dark", "Dark")],
         "weekdays": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
         "hours": range(24),
     }

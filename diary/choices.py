@@ -50,6 +50,19 @@ class Sex(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class FluidUnit(models.TextChoices):
+    # Entry and display only: check-ins store cups of CUP_ML (CheckIn.fluids_cups).
+    ML = "ml", "Millilitres (ml)"
+    US_FL_OZ = "us_fl_oz", "US fluid ounces (fl oz)"
+
+
+class Clock(models.TextChoices):
+    # Blank follows the phone's language and region (the browser's locale).
+    PHONE = "", "As the phone"
+    H24 = "24h", "24-hour (23:30)"
+    H12 = "12h", "12-hour (11:30 pm)"
+
+
 class DrugClass(models.TextChoices):
     # Medicines that guidance associates with cramps (R06; insights.catalogue has the references).
     THIAZIDE_DIURETIC = "thiazide_diuretic", "Thiazide or thiazide-like diuretic"

@@ -22,6 +22,9 @@ from django.utils import timezone
 from . import choices
 from .localtime import is_valid_zone, next_weekly, night_of
 
+# The cup that CheckIn.fluids_cups counts: a metric cup, 250 ml (about 8.5 US fl oz).
+CUP_ML = 250
+
 
 def validate_zone(value: str) -> None:
     if not is_valid_zone(value):
@@ -75,6 +78,9 @@ class Profile(models.Model):
     non_emergency_number = models.CharField(
         "non-emergency medical line", max_length=20, blank=True, validators=[validate_phone_number]
     )
+    # How the phone app asks for and shows fluids and times; what is stored doesn't change.
+    fluid_unit = models.CharField(max_length=8, choices=choices.FluidUnit.choices, default=choices.FluidUnit.ML)
+    clock = models.CharField(max_length=3, choices=choices.Clock.choices, blank=True, default=choices.Clock.PHONE)
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
     sex = models.CharField(max_length=8, choices=choices.Sex.choices, blank=True)
     pregnant = models.BooleanField(default=False)
@@ -379,6 +385,7 @@ class CheckIn(DiaryRow):
     harder_than_usual = models.BooleanField(null=True, blank=True)
     steps = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(150_000)])
     fluids_cups = models.DecimalField(
+        help_text=f"cups of {CUP_ML} ml; the app asks in ml or US fl oz (Profile.fluid_unit) and stores cups",
         max_digits=3,
         decimal_places=1,
         null=True,

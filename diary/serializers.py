@@ -295,12 +295,16 @@ class ProfileSerializer(StrictJSONTypes, serializers.ModelSerializer):
             "stretch_trial_started_on",
             "emergency_number",
             "non_emergency_number",
+            "fluid_unit",
+            "clock",
         ]
         read_only_fields = ["timezone_confirmed"]
         extra_kwargs = {
             "timezone_confirmed": {"help_text": "whether a phone or you set the zone (until then it is the default)"},
             "emergency_number": {"help_text": "the number the app offers to call beside an emergency red flag"},
             "non_emergency_number": {"help_text": "a non-emergency medical line, offered beside a same-day red flag"},
+            "fluid_unit": {"help_text": "how the app asks for and shows fluids; check-ins store cups of 250 ml"},
+            "clock": {"help_text": "24h or 12h for the times the app shows and asks for; blank follows the phone"},
         }
 
     def __init__(self, *args, **kwargs):

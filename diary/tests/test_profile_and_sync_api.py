@@ -40,6 +40,8 @@ def test_me_shows_and_updates_the_profile(alice_api, alice):
         ({"emergency_number": "call 999"}, "emergency_number", "phone number"),
         ({"non_emergency_number": "1"}, "non_emergency_number", "phone number"),
         ({"emergency_number": "+44 20 7946 0000 0000 0"}, "emergency_number", "20 characters"),
+        ({"fluid_unit": "cups"}, "fluid_unit", "Allowed: ml, us_fl_oz"),
+        ({"clock": "13h"}, "clock", "24h, 12h"),
     ],
 )
 def test_bad_profile_values_get_field_messages(alice_api, alice, body, field, fragment):
@@ -84,6 +86,21 @@ def test_the_numbers_to_call_are_saved_as_typed_and_can_be_cleared(alice_api, al
     assert alice_api.patch("/api/v1/me/", {"emergency_number": ""}, format="json").status_code == 200
     profile = Profile.objects.get(user=alice)
     assert (profile.emergency_number, profile.non_emergency_number) == ("", "+1 (800) 555-0100")
+
+
+def test_units_and_clock_are_preferences_of_the_profile_and_the_cup_is_250_ml(alice_api, alice):
+    data = alice_api.get("/api/v1/me/").data
+    assert (data["fluid_unit"], data["clock"]) == ("ml", "")  # blank: the phone's own clock
+    response = alice_api.patch("/api/v1/me/", {"fluid_unit": "us_fl_oz", "clock": "12h"}, format="json")
+    assert response.status_code == 200, response.data
+    profile = Profile.objects.get(user=alice)
+    assert (profile.fluid_unit, profile.clock) == ("us_fl_oz", "12h")
+    assert alice_api.patch("/api/v1/me/", {"clock": ""}, format="json").status_code == 200
+    assert Profile.objects.get(user=alice).clock == ""
+    # What is stored doesn't change: cups, whose size the API's schema states.
+    schema = alice_api.get("/api/v1/schema/?format=json").json()
+    fluids = schema["components"]["schemas"]["CheckIn"]["properties"]["fluids_cups"]
+    assert "cups of 250 ml" in fluids["description"]
 
 
 def test_changing_time_zone_keeps_past_nights_and_files_new_ones_in_the_new_zone(alice_api, alice):

@@ -114,6 +114,7 @@ def test_the_admins_time_zone_change_keeps_past_nights_as_the_api_does(operator,
         "digest_weekday": profile.digest_weekday,
         "digest_hour": profile.digest_hour,
         "digest_enabled": "on",
+        "fluid_unit": profile.fluid_unit,
     }
     response = operator.post(f"/admin/diary/profile/{profile.pk}/change/", form)
     assert response.status_code == 302, response.content[:2000]

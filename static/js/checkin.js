@@ -6,7 +6,7 @@ import { loadAll } from "./api.js";
 import { boot, ready } from "./app.js";
 import { enhance, fill, read, write } from "./forms.js";
 import { CHECKINS, entries, saveCheckin } from "./outbox.js";
-import { $, $$, addDays, dayText, h, nightOf, showErrors, today } from "./ui.js";
+import { $, $$, addDays, cupsFromFluid, dayText, fluidFromCups, fluidUnit, h, nightOf, showErrors, today } from "./ui.js";
 
 boot();
 
@@ -34,7 +34,12 @@ const CONTEXT = [
   "steps",
   "sleep_disturbance",
 ];
-const UNITS = { fluids_cups: "cups", exercise_minutes: "min", hours_sitting: "h", hours_standing: "h", sleep_hours: "h", steps: "steps" };
+const UNITS = { fluids_cups: fluidUnit(), exercise_minutes: "min", hours_sitting: "h", hours_standing: "h", sleep_hours: "h", steps: "steps" };
+
+// The diary keeps fluids in cups of 250 ml; the form shows them in the unit chosen under You.
+const shown = (name, value) => (name === "fluids_cups" ? fluidFromCups(value) : value);
+const stored = (name, value) => (name === "fluids_cups" ? cupsFromFluid(value) : value);
+const shownAll = (record) => Object.fromEntries(Object.entries(record).map(([name, value]) => [name, shown(name, value)]));
 
 async function checkinFor(day) {
   // The list (empty or one row) rather than the detail URL, whose 404 browsers log as an error.
@@ -53,7 +58,7 @@ function title() {
 function valueText(name, value) {
   if (value === true) return "yes";
   if (value === false) return "no";
-  return UNITS[name] ? `${Number(value)} ${UNITS[name]}` : String(value);
+  return UNITS[name] ? `${Number(shown(name, value)).toLocaleString()} ${UNITS[name]}` : String(value);
 }
 
 async function start() {
@@ -85,7 +90,7 @@ async function start() {
     none.disabled = true;
     none.closest("label").classList.add("disabled");
   }
-  fill(form, mine);
+  fill(form, shownAll(mine));
   if (logged && mine.no_cramps !== true) write(form, "no_cramps", false);
 
   // Yesterday's value beside each field, and all of them at once.
@@ -99,7 +104,7 @@ async function start() {
     const field = button.closest("[data-field]").querySelector("label, .field-label, legend").textContent;
     button.replaceChildren(`Yesterday: ${valueText(name, value)}`, h("span", { class: "visually-hidden" }, ` (use for ${field})`));
     button.addEventListener("click", () => {
-      write(form, name, value);
+      write(form, name, shown(name, value));
       queue([name]);
     });
   }
@@ -107,7 +112,7 @@ async function start() {
   copy.hidden = !any;
   copy.addEventListener("click", () => {
     const names = CONTEXT.filter((n) => yesterday[n] !== null && yesterday[n] !== undefined);
-    for (const name of names) write(form, name, yesterday[name]);
+    for (const name of names) write(form, name, shown(name, yesterday[name]));
     queue(names);
   });
 }
@@ -126,7 +131,7 @@ function queue(names) {
 async function flush() {
   const names = [...changed];
   changed.clear();
-  const values = Object.fromEntries(names.map((name) => [name, read(form, name)]));
+  const values = Object.fromEntries(names.map((name) => [name, stored(name, read(form, name))]));
   const problems = {};
   const sitting = read(form, "hours_sitting");
   const standing = read(form, "hours_standing");

@@ -4,7 +4,7 @@
 
 import { NetworkError, load, send } from "./api.js";
 import { boot, ready } from "./app.js";
-import { $, format, h, parseDate, toast } from "./ui.js";
+import { $, format, h, hourText, parseDate, timeText, toast } from "./ui.js";
 
 boot();
 
@@ -118,19 +118,20 @@ function hoursChart(byHour) {
   const slot = W / 24;
   const max = Math.max(1, ...byHour);
   const parts = [];
+  const at = (hour) => hourText(new Date(2000, 0, 1, hour)); // in the clock chosen under You
   order.forEach((hour, i) => {
     const bh = ((base - 8) * byHour[hour]) / max;
     const night = hour >= 21 || hour < 7;
     parts.push(h("rect", { x: i * slot + 1, y: base - bh, width: slot - 2, height: Math.max(bh, byHour[hour] ? 2 : 0), rx: 2, class: night ? "bar" : "bar bar-day" }));
-    if (hour % 6 === 0) parts.push(h("text", { x: i * slot + slot / 2, y: H - 8, class: "axis-label", "text-anchor": "middle" }, `${String(hour).padStart(2, "0")}:00`));
+    if (hour % 6 === 0) parts.push(h("text", { x: i * slot + slot / 2, y: H - 8, class: "axis-label", "text-anchor": "middle" }, at(hour)));
   });
   parts.push(h("line", { x1: 0, x2: W, y1: base + 0.5, y2: base + 0.5, class: "axis" }));
   const peak = byHour.indexOf(Math.max(...byHour));
   return h(
     "div",
     {},
-    svg(W, H, `Cramps by hour of the day they started, ${total} in all; most began between ${peak}:00 and ${(peak + 1) % 24}:00.`, ...parts),
-    dataTable("Cramps by starting hour", ["Hour", "Cramps"], order.map((hour) => [`${hour}:00`, byHour[hour]])),
+    svg(W, H, `Cramps by hour of the day they started, ${total} in all; most began between ${at(peak)} and ${at((peak + 1) % 24)}.`, ...parts),
+    dataTable("Cramps by starting hour", ["Hour", "Cramps"], order.map((hour) => [at(hour), byHour[hour]])),
   );
 }
 
@@ -275,7 +276,7 @@ async function start() {
     return;
   }
   render(result.data);
-  const when = result.data.analysed_at ? format(new Date(result.data.analysed_at), { dateStyle: "medium", timeStyle: "short" }) : null;
+  const when = result.data.analysed_at ? `${format(new Date(result.data.analysed_at), { dateStyle: "medium" })}, ${timeText(result.data.analysed_at)}` : null;
   if (!result.fresh) note.textContent = `Offline: the patterns as of ${when || "your last visit"}.`;
   else if (!when) note.textContent = "Not analysed yet. Patterns appear after a few weeks of logging; keep answering the morning check-in.";
   else note.textContent = `Updated ${when}.`;

@@ -5,14 +5,17 @@ import { NetworkError, load, loadAll, send } from "./api.js";
 import { boot, ready } from "./app.js";
 import { URGENT, banner } from "./flags.js";
 import { deleteEpisode, entries, onChange, saveCheckin, saveEpisode, sync, uuid } from "./outbox.js";
-import { $, $$, addDays, dayText, episodeText, h, localInput, nightOf, shortNight, timeText, toast, today } from "./ui.js";
+import { $, $$, addDays, dayText, episodeText, h, hourText, isoDate, localInput, nightOf, nightText, shortNight, timeText, toast, today } from "./ui.js";
 
 boot();
 
-const form = $("#quick-log");
-const state = { tappedAt: null, muscle: null, side: null, lastId: null, preset: "now" };
-
 // --- The three taps ---------------------------------------------------------------
+// "Cramp now" -> muscle -> side. An earlier cramp ("Log an earlier cramp", or "I had cramps" in the
+// morning) starts with one more tap: the hour, from chips of last night's hours.
+
+const form = $("#quick-log");
+const state = { tappedAt: null, muscle: null, side: null, lastId: null, preset: "now", when: null };
+const STEPS = ["#step-when", "#step-muscle", "#step-side"];
 
 function show(section) {
   for (const id of ["#step-start", "#quick-log", "#step-done", "#today", "#morning", "#morning-done"]) $(id).hidden = true;
@@ -20,22 +23,60 @@ function show(section) {
   $("#flag-banner").hidden = !flags.shown || !section.includes("#step-start");
 }
 
+function showStep(step) {
+  for (const id of STEPS) $(id).hidden = id !== step;
+  // The start chips ("now", "15 min ago"...) unless the hour is chosen already, or being chosen.
+  $("#time-chips").hidden = step === "#step-when" || state.when !== null;
+  const back = { "#step-muscle": state.preset === "now" ? null : "‹ Time", "#step-side": "‹ Muscle" }[step];
+  $("#back-step").hidden = !back;
+  if (back) $("#back-step").textContent = back;
+  $(`${step} h2`).focus();
+}
+
+// "now", or "earlier" and "night", which ask for the hour first.
 function startFlow(preset = "now", push = true) {
   state.tappedAt = new Date();
-  state.muscle = state.side = null;
+  state.muscle = state.side = state.when = null;
   state.preset = preset;
   $("#when-now-label").textContent = `Now, ${timeText(state.tappedAt)}`;
-  $("#when-night-chip").hidden = preset !== "night";
-  form.elements.when.value = preset;
+  form.elements.when.value = "now";
   $("#custom-at").max = localInput(new Date());
   if (!$("#custom-at").value) $("#custom-at").value = localInput(state.tappedAt);
   toggleCustom();
   show(["#quick-log"]);
-  $("#step-muscle").hidden = false;
-  $("#step-side").hidden = true;
-  $("#back-to-muscle").hidden = true;
-  $("#muscle-title").focus();
-  if (push) history.pushState({ step: "muscle" }, "");
+  if (preset !== "now") hourChips();
+  showStep(preset === "now" ? "#step-muscle" : "#step-when");
+  if (push) history.pushState({ step: preset === "now" ? "muscle" : "when" }, "");
+}
+
+// The night that most recently began: the one going on, or after noon the one that ended this morning.
+function lastNight(now) {
+  return now.getHours() < 12 ? nightOf(now) : addDays(today(), -1);
+}
+
+// One chip per hour from 8 pm to 8 am of last night, none in the future.
+function hourChips() {
+  const now = new Date();
+  const night = lastNight(now);
+  const [y, m, d] = night.split("-").map(Number);
+  const seen = new Set();
+  const hours = [];
+  for (let hour = 20; hour <= 32; hour++) {
+    const at = new Date(y, m - 1, d, hour); // past midnight rolls into the next day; a DST gap repeats an hour
+    if (at > now || seen.has(at.getTime())) continue;
+    seen.add(at.getTime());
+    hours.push(at);
+  }
+  $("#when-night").textContent = `${nightText(night)}, ${dayText(night)} to ${dayText(addDays(night, 1))}`;
+  $("#hour-chips").replaceChildren(
+    ...hours.map((at) => h("button", { type: "button", class: "choice choice-hour", onclick: () => chooseTime(at, false) }, hourText(at))),
+  );
+}
+
+function chooseTime(at, approximate) {
+  state.when = { at, approximate };
+  showStep("#step-muscle");
+  history.pushState({ step: "muscle" }, "");
 }
 
 function toggleCustom() {
@@ -44,33 +85,26 @@ function toggleCustom() {
 
 function chooseMuscle(muscle, push = true) {
   state.muscle = muscle;
-  $("#step-muscle").hidden = true;
-  $("#step-side").hidden = false;
-  $("#back-to-muscle").hidden = false;
+  showStep("#step-side");
   const name = $(`[data-muscle="${muscle}"] span`).textContent;
   $("#side-summary").textContent = `${name}, ${whenText()}`;
-  $("#side-title").focus();
   if (push) history.pushState({ step: "side" }, "");
 }
 
 function whenText() {
+  if (state.when) return state.when.approximate ? "last night, time unsure" : `${dayText(isoDate(state.when.at))}, ${timeText(state.when.at)}`;
   const when = form.elements.when.value;
   if (when === "now") return "now";
-  if (when === "night") return "last night";
   if (when === "custom") return "at the time you set";
   return `${when} minutes ago`;
 }
 
 // The start time the user picked, or an error message.
 function startedAt() {
+  if (state.when) return state.when;
   const when = form.elements.when.value;
   if (when === "now") return { at: state.tappedAt, approximate: false };
   if (when === "15" || when === "30") return { at: new Date(state.tappedAt - Number(when) * 60000), approximate: false };
-  if (when === "night") {
-    const at = new Date();
-    at.setHours(3, 0, 0, 0); // the middle of last night; marked as a guess
-    return { at: at > new Date() ? new Date(at - 86400000) : at, approximate: true };
-  }
   const value = $("#custom-at").value;
   if (!value) return { error: "Pick a date and time." };
   const at = new Date(value);
@@ -113,9 +147,22 @@ function reset() {
 }
 
 $("#cramp-now").addEventListener("click", () => startFlow("now"));
-$("#cramp-earlier").addEventListener("click", () => startFlow("custom"));
+$("#cramp-earlier").addEventListener("click", () => startFlow("earlier"));
+$("#when-unsure").addEventListener("click", () => {
+  const at = new Date();
+  at.setHours(3, 0, 0, 0); // the middle of last night; marked as a guess
+  chooseTime(at > new Date() ? new Date(at - 86400000) : at, true);
+});
+$("#when-other").addEventListener("click", () => {
+  // The date-and-time picker: a cramp on another day, or at a minute the chips don't have.
+  form.elements.when.value = "custom";
+  toggleCustom();
+  showStep("#step-muscle");
+  history.pushState({ step: "muscle" }, "");
+  $("#custom-at").focus();
+});
 $("#cancel-log").addEventListener("click", reset);
-$("#back-to-muscle").addEventListener("click", () => history.back());
+$("#back-step").addEventListener("click", () => history.back());
 form.addEventListener("change", (event) => {
   if (event.target.name === "when") toggleCustom();
 });
@@ -133,11 +180,11 @@ $("#done-undo").addEventListener("click", async () => {
 // The phone's back button steps back through the taps.
 window.addEventListener("popstate", (event) => {
   const step = event.state?.step;
-  if (step === "muscle") {
-    $("#step-side").hidden = true;
-    $("#back-to-muscle").hidden = true;
-    $("#step-muscle").hidden = false;
-    $("#muscle-title").focus();
+  if (step === "when") {
+    state.when = null;
+    showStep("#step-when");
+  } else if (step === "muscle") {
+    showStep("#step-muscle");
   } else if (!step || step === "done") {
     reset();
   }

@@ -74,9 +74,17 @@ async function edit(id, change) {
     }
     return after;
   });
-  tell({ type: "changed", id });
-  kick();
+  // The page shows "saved" first; the sync chip, other tabs and the send follow after the next frame.
+  afterPaint(() => {
+    tell({ type: "changed", id });
+    kick();
+  });
   return result;
+}
+
+function afterPaint(work) {
+  if (typeof requestAnimationFrame === "undefined" || document.visibilityState !== "visible") setTimeout(work, 0);
+  else requestAnimationFrame(() => setTimeout(work, 0));
 }
 
 function fresh(fields) {

@@ -1,17 +1,18 @@
-// You: profile and time zone, weekly email, medication courses, export, delete account.
+// You: profile and time zone, units, clock and theme, weekly email, medication courses, export, delete account.
 
 import { fieldMessages, load, loadAll, send } from "./api.js";
 import { boot, ready } from "./app.js";
 import { fieldNames, fill, readAll } from "./forms.js";
 import { ME, MEDICATIONS, entries, onChange, saveMedication, saveProfile, uuid } from "./outbox.js";
 import { cacheClear, transact, req } from "./store.js";
-import { $, $$, dayText, h, label, showErrors, toast, today } from "./ui.js";
+import { $, $$, dayText, h, hourText, label, showErrors, toast, today } from "./ui.js";
 import "./import.js";
 
 boot();
 
 const profileForm = $("#profile-form");
 const emailForm = $("#email-form");
+const displayForm = $("#display-form");
 const medForm = $("#med-form");
 const detected = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
@@ -28,6 +29,8 @@ async function loadProfile() {
   zoneOptions(profile.timezone);
   fill(profileForm, profile);
   fill(emailForm, profile);
+  fill(displayForm, { fluid_unit: profile.fluid_unit || "ml", clock: profile.clock || "", theme: localStorage.getItem("theme") || "system" });
+  showClock(profile.clock || "");
   $("#f-digest_weekday").value = String(profile.digest_weekday ?? 0);
   $("#f-digest_hour").value = String(profile.digest_hour ?? 18);
   const detect = $("#detect-zone");
@@ -38,6 +41,39 @@ async function loadProfile() {
   // A save with the email on, still waiting to be sent, resumes it as soon as it arrives.
   showEmailState(pending?.body?.digest_enabled ? {} : profile);
 }
+
+// --- Units, clock (the profile) and theme (this phone) ---------------------------------
+
+// Every time on this page in the chosen clock: the weekly email's hours here, the others on their next load.
+function showClock(clock) {
+  document.body.dataset.clock = clock;
+  displayForm.querySelector(`[name="clock"][value="${clock}"]`).checked = true; // blank: "As the phone"
+  for (const option of $("#f-digest_hour").options) option.textContent = hourText(new Date(2000, 0, 1, Number(option.value)));
+}
+
+function showTheme(theme) {
+  if (theme === "system") {
+    localStorage.removeItem("theme");
+    delete document.documentElement.dataset.theme;
+  } else {
+    localStorage.setItem("theme", theme);
+    document.documentElement.dataset.theme = theme;
+  }
+}
+
+displayForm.addEventListener("change", async (event) => {
+  const { name, value } = event.target;
+  const saved = displayForm.querySelector("[data-saved]");
+  if (name === "theme") {
+    showTheme(value);
+    saved.textContent = "Theme saved on this phone.";
+    return;
+  }
+  if (name === "clock") showClock(value);
+  if (name === "fluid_unit") document.body.dataset.fluidUnit = value;
+  await saveProfile({ [name]: value });
+  saved.textContent = navigator.onLine ? "Saved." : "Saved on this phone; it will be sent when you're online.";
+});
 
 // A bounced address or a pause after weeks without entries: say so, and offer the way back.
 function showEmailState(profile) {

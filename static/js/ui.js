@@ -30,6 +30,27 @@ export function label(kind, value) {
   return vocab()[kind]?.[value] ?? value ?? "";
 }
 
+// --- Fluids: check-ins store cups of 250 ml; people enter and read ml or US fl oz ---------
+
+export const CUP_ML = 250;
+const ML_PER_FL_OZ = 29.5735;
+
+// "ml" or "fl oz", as chosen under You (<body data-fluid-unit>).
+export const fluidUnit = () => (document.body?.dataset.fluidUnit === "us_fl_oz" ? "fl oz" : "ml");
+
+export function fluidFromCups(cups) {
+  if (cups === null || cups === undefined || cups === "") return null;
+  const ml = Number(cups) * CUP_ML;
+  return fluidUnit() === "fl oz" ? Math.round(ml / ML_PER_FL_OZ) : Math.round(ml);
+}
+
+// Cups to one decimal, as the server keeps them: to 25 ml, under an ounce, so a count in fl oz comes back unchanged.
+export function cupsFromFluid(amount) {
+  if (amount === null || amount === undefined || amount === "") return null;
+  const ml = Number(amount) * (fluidUnit() === "fl oz" ? ML_PER_FL_OZ : 1);
+  return Math.round((ml / CUP_ML) * 10) / 10;
+}
+
 // --- Dates: nights run from noon to noon in the user's own time ------------------
 
 const pad = (n) => String(n).padStart(2, "0");
@@ -79,13 +100,29 @@ export function format(date, options) {
   return formatter(options).format(date);
 }
 
+// Times in the clock chosen under You (<body data-clock>), else as the phone's language and region write them.
+const CLOCKS = {
+  "24h": { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  "12h": { hour: "numeric", minute: "2-digit", hour12: true },
+};
+const timeOptions = () => CLOCKS[document.body?.dataset.clock] || { timeStyle: "short" };
+
 // The phone's IANA zone, from the formatter that times are shown with (no second one to build).
 export function phoneZone() {
-  return formatter({ timeStyle: "short" }).resolvedOptions().timeZone;
+  return formatter(timeOptions()).resolvedOptions().timeZone;
 }
 
 export function timeText(instant) {
-  return format(new Date(instant), { timeStyle: "short" });
+  return format(new Date(instant), timeOptions());
+}
+
+export function twelveHour() {
+  return /^h1[12]$/.test(formatter(timeOptions()).resolvedOptions().hourCycle);
+}
+
+// An hour on its own, for chips and chart axes: "3 am" or "03:00".
+export function hourText(date) {
+  return format(date, twelveHour() ? { hour: "numeric", hour12: true } : CLOCKS["24h"]);
 }
 
 export function dayText(iso, options = { weekday: "short", day: "numeric", month: "short" }) {
