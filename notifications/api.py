@@ -12,7 +12,7 @@ from cramptrack.ratelimit import Limit, hit, too_many
 
 from . import reminders
 from .models import PushSubscription
-from .serializers import ReminderSettingsSerializer, SubscribeSerializer
+from .serializers import DeviceSerializer, ReminderSettingsSerializer, SubscribeSerializer
 
 TEST_PUSHES = Limit("push-test", 5, 3600)
 
@@ -39,8 +39,8 @@ class DevicesView(APIView):
     @extend_schema(
         request=SubscribeSerializer,
         responses={
-            201: inline_serializer("Device", {"id": serializers.IntegerField(), "label": serializers.CharField()}),
-            200: OpenApiResponse(description="the same endpoint again: updated"),
+            201: DeviceSerializer,
+            200: OpenApiResponse(DeviceSerializer, description="the same endpoint again: updated"),
         },
     )
     def post(self, request):
@@ -66,8 +66,9 @@ class DevicesView(APIView):
                 device.expires_at = serializer.expires_at()
                 device.save()
                 created = not mine
-        body = {"id": device.pk, "label": device.label, "created_at": device.created_at}
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            DeviceSerializer(device).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
 
 class DeviceView(APIView):
@@ -95,4 +96,4 @@ class TestPushView(APIView):
         if retry_after := hit(TEST_PUSHES, f"u{request.user.pk}"):
             return too_many(request, retry_after, "Too many test notifications; please try again later.")
         outcome = reminders.send_test(request.user)
-        return Response({"sent": outcome.delivered, "removed": len(outcome.gone)})
+        return Response({"sent": len(outcome.delivered), "removed": len(outcome.gone)})

@@ -122,7 +122,7 @@ def ignored_in_row(user_ids, now) -> dict[int, tuple[int, datetime | None]]:
     streaks: dict[int, tuple[int, datetime | None]] = {}
     sent = ReminderDelivery.objects.filter(user_id__in=user_ids, status=Status.SENT, nudge=1, sent_at__gte=since)
     for user_id, sent_at in sent.values_list("user_id", "sent_at"):
-        if user_id in answered and sent_at <= answered[user_id]:
+        if sent_at is None or (user_id in answered and sent_at <= answered[user_id]):
             continue
         count, latest = streaks.get(user_id, (0, None))
         streaks[user_id] = (count + 1, max(sent_at, latest) if latest else sent_at)
@@ -299,7 +299,7 @@ def send_batch(delivery_ids: list[int], now=None, session: requests.Session | No
         return outcomes
     batch = _load(rows, read_at)
     session = session or push.new_session()
-    mail = None
+    mail, stamped = None, []  # devices that took a reminder: stamped once, at the end of the batch
     try:
         for row in rows:
             row_now = now or timezone.now()
@@ -317,6 +317,7 @@ def send_batch(delivery_ids: list[int], now=None, session: requests.Session | No
                 batch.devices[row.user_id] = [d for d in devices if d.pk not in gone]
                 if outcome.delivered:
                     outcomes[row.pk] = _sent(row, Channel.PUSH, row_now)
+                    stamped.extend(outcome.delivered)
                     continue
                 if outcome.errors:
                     outcomes[row.pk] = _failed(row, "; ".join(outcome.errors), row_now)
@@ -337,6 +338,7 @@ def send_batch(delivery_ids: list[int], now=None, session: requests.Session | No
                 continue
             outcomes[row.pk] = _sent(row, Channel.EMAIL, row_now)
     finally:
+        push.stamp(stamped, now or timezone.now())
         if mail is not None:
             mail.close()
     return outcomes
@@ -367,4 +369,6 @@ def send_test(user) -> push.Outcome:
         "url": "/settings/",
     }
     with push.new_session() as session:
-        return push.send(list(PushSubscription.objects.filter(user=user)), message, session, ttl=600)
+        outcome = push.send(list(PushSubscription.objects.filter(user=user)), message, session, ttl=600)
+    push.stamp(outcome.delivered, timezone.now())
+    return outcome

@@ -36,7 +36,7 @@ class ReminderSettingsSerializer(StrictJSONTypes, serializers.ModelSerializer):
     )
     ignored_in_row = serializers.SerializerMethodField()
     vapid_public_key = serializers.SerializerMethodField(help_text="applicationServerKey for pushManager.subscribe()")
-    devices = serializers.SerializerMethodField()
+    devices = DeviceSerializer(many=True, read_only=True, source="user.push_subscriptions")
 
     class Meta:
         model = ReminderSettings
@@ -82,9 +82,6 @@ class ReminderSettingsSerializer(StrictJSONTypes, serializers.ModelSerializer):
     def get_vapid_public_key(self, obj) -> str:
         return vapid.public_key()
 
-    def get_devices(self, obj) -> list[dict]:
-        return DeviceSerializer(obj.user.push_subscriptions.all(), many=True).data
-
 
 def _b64url(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
@@ -117,7 +114,8 @@ class SubscribeSerializer(StrictJSONTypes, serializers.Serializer):
     endpoint = serializers.URLField(max_length=1000)
     expirationTime = serializers.IntegerField(required=False, allow_null=True, min_value=0)  # noqa: N815 (the browser's name)
     keys = KeysSerializer()
-    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    # The metaclass moves declared fields out of the class, so this never shadows Field.label; the stubs can't know.
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")  # type: ignore[assignment]
 
     def validate_endpoint(self, value):
         parts = urlsplit(value)

@@ -131,6 +131,7 @@ class PushService:
     def origin(self) -> str:
         assert self.server is not None
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)
         return f"http://{host}:{port}"
 
     def subscribe(self) -> Subscription:

@@ -7,6 +7,7 @@ from notifications.vapid import application_server_key, new_private_key, raw_pri
 
 class Command(BaseCommand):
     help = "Print a new VAPID key pair: set VAPID_PRIVATE_KEY in the environment; keep it secret and keep it."
+    requires_system_checks: list = []  # it is what a deployment without a key runs to get one
 
     def handle(self, *args, **options):
         key = new_private_key()
