@@ -160,7 +160,7 @@ def plan_all(now=None) -> Iterator[list[int]]:
 def _create_due(now) -> int:
     with transaction.atomic():
         due = list(
-            ReminderSettings.objects.filter(enabled=True, next_at__lte=now)
+            ReminderSettings.objects.filter(enabled=True, next_at__lte=now, user__is_active=True)
             .select_related("user__profile")
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("next_at", "pk")[: settings.REMINDER_PLAN_BATCH]
@@ -169,6 +169,9 @@ def _create_due(now) -> int:
         for reminder in due:
             zone, due_at = reminder.user.profile.zone, reminder.next_at
             assert due_at is not None  # filtered above
+            moved[next_daily(max(now, due_at), zone, reminder.time)].append(reminder.pk)
+            if next_daily(due_at - timedelta(seconds=1), zone, reminder.time) != due_at:
+                continue  # scheduled in a zone the person has left since: next time, their new zone's
             # The night asked about is the one that ended this local morning: the check-in date before it.
             night = due_at.astimezone(zone).date() - timedelta(days=1)
             rows.append(ReminderDelivery(user_id=reminder.user_id, night=night, due_at=due_at, next_attempt_at=due_at))
@@ -179,7 +182,6 @@ def _create_due(now) -> int:
                         user_id=reminder.user_id, night=night, nudge=2, due_at=later, next_attempt_at=later
                     )
                 )
-            moved[next_daily(max(now, due_at), zone, reminder.time)].append(reminder.pk)
         # A row that exists (a second beat, a time changed after this morning's reminder) stays as it is.
         ReminderDelivery.objects.bulk_create(rows, ignore_conflicts=True)
         for next_at, ids in moved.items():  # people in one zone at one time share an UPDATE

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from conftest import make_user
 from cramptrack.celery import app
-from diary.models import CheckIn, Episode
+from diary.models import CheckIn, Episode, Profile
 from diary.recording import upsert_checkin
 from notifications import reminders, tasks
 from notifications.models import PushSubscription, ReminderDelivery, ReminderSettings
@@ -123,6 +123,17 @@ def test_one_reminder_at_0800_local_through_a_dst_week_far_from_utc(push_service
     assert [s.hour for s in sent_at] == [20, 20, 20, 19, 19, 19, 19]  # 08:00 local: 20:00 UTC, then 19:00 UTC
     nights = [p["night"] for p in push_service.received(phone)]
     assert nights == [(first.date() + timedelta(days=d - 1)).isoformat() for d in range(7)]
+
+
+def test_after_a_move_to_another_zone_it_comes_at_the_new_local_time(push_service):
+    user = person()  # London, due at 08:00 GMT
+    phone = device(user, push_service)
+    Profile.objects.filter(user=user).update(timezone="Asia/Tokyo")  # the phone app saw a new zone
+    assert tick(MONDAY_0800_LONDON) == []  # 17:00 in Tokyo: not her time any more
+    due = ReminderSettings.objects.get(user=user).next_at
+    assert due == datetime(2026, 11, 2, 23, 0, tzinfo=UTC)  # 08:00 Tuesday in Tokyo
+    assert tick(due) == ["sent"]
+    assert [p["night"] for p in push_service.received(phone)] == ["2026-11-02"]
 
 
 def test_no_reminder_for_a_night_already_answered(push_service):
@@ -284,9 +295,10 @@ def test_a_failure_retries_with_backoff_and_a_duplicate_task_waits_it_out(push_s
 
 @pytest.mark.django_db(transaction=True)  # the worker thread has a connection of its own
 def test_the_beat_tick_sends_through_a_celery_worker_on_redis(push_service):
-    user = person(start=timezone.now())
+    due = (timezone.now() - timedelta(minutes=1)).replace(second=0, microsecond=0)
+    user = person(at=due.astimezone(ZoneInfo("Europe/London")).time(), quiet_start=time(0), quiet_end=time(0))
     phone = device(user, push_service)
-    ReminderSettings.objects.filter(user=user).update(next_at=timezone.now() - timedelta(minutes=1))
+    ReminderSettings.objects.filter(user=user).update(next_at=due)  # due a minute ago
     assert tasks.plan_reminders() == 1
     assert tasks.plan_reminders() == 1  # a second beat queues the waiting row again: it is claimed once
     with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10):
