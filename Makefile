@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cramptrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run demo test test-fast lint typecheck lock bench-api bench-analysis bench-honesty bench-digest bench-import bench-memory bench-pwa bench-tap reliability reliability-quick clean
+.PHONY: run demo test test-fast lint typecheck lock bench-api bench-analysis bench-honesty bench-digest bench-reminders bench-import bench-memory bench-pwa bench-tap reliability reliability-quick clean
 
 # The venv holds the development lock: the runtime's exact versions plus tests and tooling.
 $(BIN)/.installed: requirements.lock requirements-dev.lock
@@ -38,7 +38,9 @@ $(AXE): package-lock.json
 	touch $@
 
 .env:
-	sed "s|^SECRET_KEY=.*|SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')|" .env.example > .env
+	sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')|" \
+		-e "s|^VAPID_PRIVATE_KEY=.*|VAPID_PRIVATE_KEY=$$($(PYTHON) -c 'import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode())')|" \
+		.env.example > .env
 
 ## run: install, migrate and start web + Celery worker with embedded beat (Procfile) on embedded defaults
 run: $(BIN)/.installed .env
@@ -87,6 +89,10 @@ bench-digest: $(BIN)/.installed
 ## bench-memory: the whole `make run` stack's memory (PSS) while the demo patient uses the app (budget 400 MB)
 bench-memory: $(BIN)/.installed
 	$(BIN)/python bench/memory.py $(BENCH_ARGS)
+
+## bench-reminders: 10,000 morning reminders planned and pushed into a local Web Push receiver (bench/REMINDERS.md)
+bench-reminders: $(BIN)/.installed
+	$(BIN)/python bench/reminders.py $(BENCH_ARGS)
 
 ## bench-import: a 10 MB CSV export of episodes through the importer, then again (BENCH_ARGS=--shape minimal)
 bench-import: $(BIN)/.installed

@@ -25,7 +25,7 @@ from accounts.allauth_compat import activate_totp
 from conftest import make_user
 from diary.models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
 from insights.models import AnalysisState, Finding
-from notifications.models import DigestDelivery
+from notifications.models import DigestDelivery, PushSubscription, ReminderDelivery, ReminderSettings
 from sharing import access, practices
 from sharing.models import AccessLog, Grant, Practice
 from sharing.tests.conftest import make_clinician, make_grant
@@ -89,6 +89,9 @@ def fill_everything(patient, clinician, other_patient):
         analysis_version="1", analysed_at=now,
     )  # fmt: skip
     DigestDelivery.objects.create(user=patient, week_start=date(2026, 11, 2), next_attempt_at=now)
+    ReminderSettings.objects.create(user=patient, enabled=True)
+    PushSubscription.objects.create(user=patient, endpoint="https://push.example.net/erase-me", p256dh="k", auth="a")
+    ReminderDelivery.objects.create(user=patient, night=date(2026, 11, 1), due_at=now, next_attempt_at=now)
     assert api.post("/api/v1/insights/red-flags/weakness/acknowledge/").status_code == 201
     address = EmailAddress.objects.create(user=patient, email=patient.email, verified=True, primary=True)
     EmailConfirmation.create(address)

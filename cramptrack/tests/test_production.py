@@ -21,6 +21,7 @@ pytestmark = pytest.mark.servers
 
 ROOT = Path(settings.BASE_DIR)
 SITE = "https://cramps.example.org"
+VAPID_KEY = "eGQ9OwHJPsPE6R54w9Vb6jldveT_YAk86IYfef6cbRA"  # a P-256 private key, as `manage.py vapid_keys` prints
 
 
 def production_env(**overrides) -> dict[str, str]:
@@ -34,6 +35,7 @@ def production_env(**overrides) -> dict[str, str]:
         "ALLOWED_HOSTS": "cramps.example.org",
         "CSRF_TRUSTED_ORIGINS": SITE,
         "DEFAULT_FROM_EMAIL": "CrampTrack <cramptrack@cramps.example.org>",
+        "VAPID_PRIVATE_KEY": VAPID_KEY,
         "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
         "REDIS_URL": settings.REDIS_URL,
         "TRUSTED_PROXY_COUNT": "0",
@@ -142,6 +144,27 @@ def test_refuses_a_local_only_mail_domain_on_https(setting, value):
     result = manage(production_env(**{setting: value}), "check")
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {setting} uses the domain" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"VAPID_PRIVATE_KEY": None}, "VAPID_PRIVATE_KEY is not set"),
+        ({"VAPID_PRIVATE_KEY": "not-a-key"}, "VAPID_PRIVATE_KEY is not a P-256 private key"),
+        ({"VAPID_SUBJECT": "cramps.example.org"}, "VAPID_SUBJECT must be a mailto: or https: address"),
+    ],
+)
+def test_refuses_to_start_without_a_usable_vapid_key(overrides, named):
+    result = manage(production_env(**overrides), "check")
+    assert result.returncode != 0
+    assert named in result.stderr and "notifications.E001" in result.stderr
+
+
+def test_vapid_keys_prints_a_key_the_deployment_accepts():
+    printed = manage(production_env(VAPID_PRIVATE_KEY=None), "vapid_keys")
+    assert printed.returncode == 0, printed.stderr
+    key = re.search(r"^VAPID_PRIVATE_KEY=(\S+)$", printed.stdout, re.MULTILINE)[1]
+    assert manage(production_env(VAPID_PRIVATE_KEY=key), "check").returncode == 0
 
 
 def test_message_ids_name_the_sites_own_host():
