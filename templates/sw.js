@@ -5,7 +5,7 @@
 // Background Sync: send the outbox when the connection returns, even with the app closed.
 // Reminders: show a pushed notification and answer the morning check-in from it (push.js).
 import { sync } from "{% static 'js/outbox.js' %}";
-import { answer, showPush } from "{% static 'js/push.js' %}";
+import { answer, pageFor, showPush } from "{% static 'js/push.js' %}";
 
 const VERSION = "{{ version }}";
 const SHELL_CACHE = `shell-${VERSION}`;
@@ -133,4 +133,4 @@ self.addEventListener("notificationclick", (event) => {
 });
 
 // The click handler by name, for DevTools and the browser tests: no browser API can tap an OS notification.
-self.cramptrack = { answer };
+self.cramptrack = { answer, pageFor };

@@ -147,3 +147,50 @@ def test_no_cramps_tapped_offline_waits_on_the_phone_then_arrives_once(new_conte
     assert row.no_cramps is True
     wait_pending(page, 0)
     assert len(night_rows(alice, night)) == 1
+
+
+def test_no_cramps_for_a_night_with_a_cramp_logged_says_it_was_not_recorded(new_context, live):
+    from datetime import UTC, datetime
+
+    from diary.models import Episode
+
+    alice = make_user("alice@example.org")
+    night = last_night()
+    morning = local_now().date()
+    Episode.objects.create(
+        user=alice,
+        started_at=datetime(morning.year, morning.month, morning.day, 2, 0, tzinfo=UTC),
+        muscle="calf",
+        side="left",
+    )
+    context, page = app_with_worker(new_context, live, alice)
+    deliver_push(context, page, live, checkin_payload(night))
+    eventually(page, lambda: shown(page, f"checkin-{night}"))
+
+    assert tap(context, f"checkin-{night}", "no-cramps") == ["refused"]
+    [notice] = shown(page, f"checkin-{night}")
+    assert notice["title"] == "Not recorded as cramp-free"
+    assert "You logged 1 cramp(s) that night" in notice["body"]
+    assert not CheckIn.objects.filter(user=alice, date=night, no_cramps=True).exists()
+
+
+def test_i_had_cramps_leads_to_the_log_for_that_night_and_a_plain_tap_to_its_check_in(new_context, live):
+    # Opening a window needs a real tap on the notification, which no test can make:
+    # the worker says which page the tap opens, and that page is the one for the night asked about.
+    alice = make_user("alice@example.org")
+    context, page = app_with_worker(new_context, live, alice)
+    night = last_night()
+    [worker] = context.service_workers
+    page_for = "([payload, action]) => self.cramptrack.pageFor(payload, action)"
+    for_cramps = worker.evaluate(page_for, [checkin_payload(night), "cramps"])
+    for_tap = worker.evaluate(page_for, [checkin_payload(night), ""])
+    assert worker.evaluate(page_for, [{"type": "test", "url": "/settings/"}, ""]) == "/settings/"
+    assert worker.evaluate(page_for, [{"type": "test", "url": "https://elsewhere.example/"}, ""]) == "/"
+
+    page.goto(for_cramps)
+    settle(page)
+    assert page.input_value("[name=started_at]") == f"{local_now().date().isoformat()}T03:00"  # the night asked about
+    page.goto(for_tap)
+    settle(page)
+    assert page.inner_text("#night-question") == "Any cramps last night?"
+    assert night_rows(alice, night) == []

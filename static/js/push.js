@@ -26,7 +26,7 @@ export function readPayload(data) {
 }
 
 export function notificationFor(payload, { icon, badge } = {}) {
-  const checkin = payload.type === "checkin" && DATE.test(payload.night || "");
+  const checkin = Boolean(checkinNight(payload));
   const options = {
     body: payload.body || "",
     tag: payload.tag || (checkin ? `checkin-${payload.night}` : "cramptrack"),
@@ -47,17 +47,22 @@ export function showPush(registration, data, images) {
   return registration.showNotification(title, options);
 }
 
+// Which page a tap opens: the quick log for that night ("I had cramps"), else the
+// one-tap check-in for that night (a plain tap, or a platform without actions).
+export function pageFor(payload, action) {
+  const night = checkinNight(payload);
+  if (!night) return samePath(payload.url) || "/";
+  return action === CRAMPS ? `/episode/?night=${night}` : `/checkin/?date=${night}`;
+}
+
 // What the notificationclick listener runs: the notification, and the action
 // tapped ("" for the notification itself).
 export async function answer(notification, action) {
   notification.close();
   const payload = notification.data || {};
-  const night = payload.type === "checkin" && DATE.test(payload.night || "") ? payload.night : null;
-  if (!night) return openPage(samePath(payload.url) || "/");
-  if (action === CRAMPS) return openPage(`/episode/?night=${night}`);
-  if (action !== NO_CRAMPS) return openPage(`/checkin/?date=${night}`);
-  // The outbox files entries under whoever last opened the app on this phone.
-  if (!(await cacheGet("user"))) return openPage(`/checkin/?date=${night}`);
+  const night = checkinNight(payload);
+  // The outbox files entries under whoever last opened the app on this phone: nobody, and the app asks.
+  if (!night || action !== NO_CRAMPS || !(await cacheGet("user"))) return openPage(pageFor(payload, action));
   await saveCheckin(night, { no_cramps: true });
   await sync({ force: true });
   const left = await pendingRecord(`checkin:${night}`);
@@ -65,6 +70,10 @@ export async function answer(notification, action) {
   // Still on this phone (offline): the browser fires "sync" when the network is back.
   if (left) await self.registration.sync?.register("outbox").catch(() => {});
   return left ? "queued" : "sent";
+}
+
+function checkinNight(payload) {
+  return payload.type === "checkin" && DATE.test(payload.night || "") ? payload.night : null;
 }
 
 // The server said no (a cramp is logged for that night): say so rather than stay silent.
