@@ -105,6 +105,7 @@ def settings_context() -> dict:
         "sexes": choices.Sex.choices,
         "weekdays": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
         "hours": range(24),
+        "nudge_hours": range(1, 7),
     }
 
 

@@ -1,4 +1,4 @@
-// You: profile and time zone, weekly email, medication courses, export, delete account.
+// You: profile and time zone, weekly email, morning reminder, medication courses, export, delete account.
 
 import { fieldMessages, load, loadAll, send } from "./api.js";
 import { boot, ready } from "./app.js";
@@ -7,6 +7,7 @@ import { ME, MEDICATIONS, entries, onChange, saveMedication, saveProfile, uuid }
 import { cacheClear, transact, req } from "./store.js";
 import { $, $$, dayText, h, label, showErrors, toast, today } from "./ui.js";
 import "./import.js";
+import { loadReminders } from "./reminders.js";
 
 boot();
 
@@ -175,7 +176,7 @@ $("#delete-form").addEventListener("submit", async (event) => {
   location.assign("/accounts/login/");
 });
 
-Promise.all([loadProfile(), loadMeds()]).finally(ready);
+Promise.all([loadProfile(), loadMeds(), loadReminders()]).finally(ready);
 onChange((message) => {
   if (message.type === "synced") loadMeds();
 });
