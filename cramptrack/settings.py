@@ -175,6 +175,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "plan-analysis": {"task": "insights.plan_analysis", "schedule": env.int("ANALYSIS_TICK_SECONDS", default=15 * 60)},
     "plan-digests": {"task": "notifications.plan_digests", "schedule": env.int("DIGEST_TICK_SECONDS", default=5 * 60)},
+    "plan-reminders": {"task": "notifications.plan_reminders", "schedule": 60},
     "heartbeat": {"task": "cramptrack.heartbeat", "schedule": 60},
     "purge-access-log": {"task": "sharing.purge_access_log", "schedule": 24 * 3600},
 }
@@ -316,6 +317,23 @@ DIGESTS_ENABLED = env.bool("DIGESTS_ENABLED", default=True)
 DIGEST_PLAN_BATCH = env.int("DIGEST_PLAN_BATCH", default=5000)
 # Seconds a worker's claim on one weekly email lasts; after that (its worker presumed dead) another may send it.
 DIGEST_CLAIM_SECONDS = env.int("DIGEST_CLAIM_SECONDS", default=600)
+
+# --- Reminders (notifications.reminders) ------------------------------------------
+# Web Push's VAPID key pair (RFC 8292). Production needs VAPID_PRIVATE_KEY (`manage.py vapid_keys` prints
+# one; notifications.checks refuses to start without it); elsewhere a key is made in var/ on first use.
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+# Who push services may contact about this sender: a mailto: or https: address.
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default=f"mailto:{parseaddr(DEFAULT_FROM_EMAIL)[1]}")
+# Kill-switch for every reminder; how many people one planning transaction takes.
+REMINDERS_ENABLED = env.bool("REMINDERS_ENABLED", default=True)
+REMINDER_PLAN_BATCH = env.int("REMINDER_PLAN_BATCH", default=5000)
+# Seconds a worker's claim on one reminder lasts; after that (its worker presumed dead) another may send it.
+REMINDER_CLAIM_SECONDS = env.int("REMINDER_CLAIM_SECONDS", default=120)
+# A reminder that cannot arrive within this many minutes of its time is skipped, never sent late.
+REMINDER_LATE_MINUTES = env.int("REMINDER_LATE_MINUTES", default=120)
+# Push endpoints may be plain http on this machine (tests, a local receiver); never in production.
+PUSH_ALLOW_LOCAL_HTTP = env.bool("PUSH_ALLOW_LOCAL_HTTP", default=DEBUG)
+PUSH_TIMEOUT_SECONDS = env.float("PUSH_TIMEOUT_SECONDS", default=10.0)
 
 # --- Static files, i18n, security ----------------------------------------------
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from insights.api import AcknowledgeRedFlagView, ActiveRedFlagsView, InsightsView
+from notifications import reminder_views as reminder_link_views
 from notifications import views as email_link_views
 
 from . import health, schema, views  # noqa: F401 (schema registers the token scheme)
@@ -29,6 +30,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("diary.urls")),
+    path("api/v1/", include("notifications.api_urls")),
     path("api/v1/insights/", InsightsView.as_view(), name="insights"),
     path("api/v1/insights/red-flags/", ActiveRedFlagsView.as_view(), name="insights-red-flags"),
     path(
@@ -42,6 +44,7 @@ urlpatterns = [
     path("email/unsubscribe/<str:token>/", email_link_views.unsubscribe, name="email-unsubscribe"),
     path("email/preferences/<str:token>/", email_link_views.preferences, name="email-preferences"),
     path("email/red-flag/<str:token>/", email_link_views.red_flag_seen, name="email-red-flag-seen"),
+    path("email/no-cramps/<str:token>/", reminder_link_views.no_cramps, name="email-no-cramps"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", api_docs, name="api-docs"),
 ]

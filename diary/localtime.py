@@ -56,3 +56,15 @@ def week_before(instant: datetime, zone: ZoneInfo) -> date:
     local_day = instant.astimezone(zone).date()
     this_monday = local_day - timedelta(days=local_day.weekday())
     return this_monday - timedelta(days=7)
+
+
+def next_daily(after: datetime, zone: ZoneInfo, at: time) -> datetime:
+    """The first local `at` strictly after `after`, as a UTC instant; on the local calendar, like next_weekly.
+
+    A time that a spring-forward day skips (02:30) falls on the first instant after the gap."""
+    local = after.astimezone(zone)
+    for day in (local.date(), local.date() + timedelta(days=1), local.date() + timedelta(days=2)):
+        candidate = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+        if candidate > after:
+            return candidate
+    raise AssertionError("unreachable: a local time recurs within two days")
