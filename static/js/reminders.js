@@ -57,12 +57,13 @@ async function render(data) {
   fill(form, data);
   $("#f-second-nudge").value = data.second_nudge_hours ? String(data.second_nudge_hours) : "";
   $("#reminders-backed-off").hidden = !data.backed_off;
-  $("#reminders-backed-off [data-ignored]").textContent = data.ignored_in_row === 1 ? "1 reminder" : `${data.ignored_in_row} reminders`;
+  $("#reminders-backed-off [data-ignored]").textContent = `${data.ignored_in_row} reminders`;
   const mine = await cacheGet("push-device");
   const here = data.devices.some((d) => d.id === mine) && globalThis.Notification?.permission === "granted";
   let status = "Off.";
   if (data.enabled && data.channel === "push") status = here ? "On: this phone gets it." : "On for your other devices, not this one.";
   else if (data.enabled && data.channel === "email") status = "On, by email: no phone of yours gets notifications.";
+  else if (data.enabled && data.email_fallback) status = "On, by email, once your email address is confirmed and working.";
   else if (data.enabled) status = "On, but nowhere to send it: turn it on for this phone or allow the email.";
   $("#push-status").textContent = status;
   $("#push-on").hidden = here;
@@ -152,16 +153,13 @@ $("#email-instead").addEventListener("click", async () => {
     toast("The reminder will come by email.");
   } else problem(response.status ? "Couldn't switch the email on. Try again." : "You're offline: try again with a connection.");
 });
-$("#reminders-resume").addEventListener("click", async () => {
-  const response = await patch({ enabled: true });
-  toast(response.ok ? "Reminders start again tomorrow morning." : "Couldn't start them again. Try again.");
-});
 $("#push-test").addEventListener("click", async () => {
   const response = await call("POST", `${REMINDERS}test/`);
   if (response.status === 429) return toast("A test was just sent. Try again in a minute.");
   if (!response.ok) return toast(response.status ? "The test couldn't be sent. Try again." : "You're offline: the test needs a connection.");
   const { sent, removed } = response.data;
-  toast(sent ? `Test sent to ${sent === 1 ? "1 device" : `${sent} devices`}.` : "No device could get it.");
+  const gone = removed ? ` ${removed === 1 ? "1 device" : `${removed} devices`} the push service no longer knows ${removed === 1 ? "was" : "were"} removed.` : "";
+  toast(`${sent ? `Test sent to ${sent === 1 ? "1 device" : `${sent} devices`}.` : "No device could get it."}${gone}`);
   if (removed) await loadReminders(); // the push service said those are gone
 });
 form.addEventListener("submit", async (event) => {
