@@ -238,11 +238,11 @@ def test_you_says_when_push_cant_be_reached_and_offers_the_email_instead(new_con
     card = page.locator("#reminders")
     assert card.locator("#push-status").text_content() == "Off."
 
-    # Headless Chromium has no push service to reach: pushManager.subscribe() rejects, and the page says so.
+    # Headless Chromium has no push service: pushManager.subscribe() rejects, and the page says so.
     card.get_by_role("button", name="Turn on for this phone").click()
     problem = card.locator("#push-problem")
     problem.wait_for()
-    assert "push service can't be reached" in problem.text_content()
+    assert "couldn't sign this phone up with its push service" in problem.text_content()
     assert reminder_settings(alice) is None or not reminder_settings(alice).enabled
     problem.scroll_into_view_if_needed()
     screenshot(page, "you-reminders-no-push-service")

@@ -123,7 +123,8 @@ async function turnOn() {
       (await registration.pushManager.getSubscription()) ||
       (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(state.vapid_public_key) }));
   } catch (error) {
-    return problem(`This browser's push service can't be reached (${error.message || error.name}), so this phone can't get notifications now. The reminder can come by email instead.`);
+    // No push service to reach (offline, a browser without one) or one that said no: the reminder by email still works.
+    return problem(`This browser couldn't sign this phone up with its push service (${error.message || error.name}), so it can't get notifications now. The reminder can come by email instead.`);
   }
   const response = await call("POST", DEVICES, { ...subscription.toJSON(), label: deviceLabel() });
   if (!response.ok) return problem(response.status ? `The server refused this phone: ${Object.values(fieldMessages(response.data)).join(" ")}` : "You're offline: try again with a connection.");
