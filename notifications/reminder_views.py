@@ -28,7 +28,7 @@ def no_cramps(request, token):
     night = found[1]
     context = {"token": token, "night": night}
     if request.method == "POST":
-        data = {"date": night.isoformat(), "no_cramps": True, "uuid": str(checkin_uuid(profile.user_id, night))}
+        data = {"date": night.isoformat(), "no_cramps": True, "id": str(checkin_uuid(profile.user_id, night))}
         # A cramp logged for that night since refuses the answer: the page says so below.
         with contextlib.suppress(ValidationError, Conflict):
             upsert_checkin(profile.user, data)

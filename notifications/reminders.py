@@ -316,7 +316,7 @@ def send_batch(delivery_ids: list[int], now=None, session: requests.Session | No
                 gone = set(outcome.gone)
                 batch.devices[row.user_id] = [d for d in devices if d.pk not in gone]
                 if outcome.delivered:
-                    outcomes[row.pk] = _sent(row, Channel.PUSH)
+                    outcomes[row.pk] = _sent(row, Channel.PUSH, row_now)
                     continue
                 if outcome.errors:
                     outcomes[row.pk] = _failed(row, "; ".join(outcome.errors), row_now)
@@ -335,17 +335,15 @@ def send_batch(delivery_ids: list[int], now=None, session: requests.Session | No
             except Exception as error:  # any SMTP failure is retried, never lost
                 outcomes[row.pk] = _failed(row, f"{type(error).__name__}: {error}", row_now)
                 continue
-            outcomes[row.pk] = _sent(row, Channel.EMAIL)
+            outcomes[row.pk] = _sent(row, Channel.EMAIL, row_now)
     finally:
         if mail is not None:
             mail.close()
     return outcomes
 
 
-def _sent(row: ReminderDelivery, channel: str) -> str:
-    ReminderDelivery.objects.filter(pk=row.pk).update(
-        status=Status.SENT, sent_at=timezone.now(), channel=channel, last_error=""
-    )
+def _sent(row: ReminderDelivery, channel: str, now) -> str:
+    ReminderDelivery.objects.filter(pk=row.pk).update(status=Status.SENT, sent_at=now, channel=channel, last_error="")
     return "sent"
 
 

@@ -12,14 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def local_push(settings, tmp_path):
-    settings.PUSH_ALLOW_LOCAL_HTTP = True
-    settings.VAR_DIR = tmp_path
-    from notifications import vapid
-
-    vapid.vapid.cache_clear()
-    yield
-    vapid.vapid.cache_clear()
+def local_push(push_keys):
+    pass
 
 
 def b64(data: bytes) -> str:
