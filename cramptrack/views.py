@@ -113,6 +113,7 @@ def settings_context() -> dict:
         "themes": [("system", "As the phone"), ("light", "Light"), ("dark", "Dark")],
         "weekdays": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
         "hours": range(24),
+        "nudge_hours": range(1, 7),
     }
 
 

@@ -3,7 +3,9 @@
 // opens offline. Static files: cache first; their names carry a content hash.
 // API calls are never cached here: the pages keep their own copy in IndexedDB.
 // Background Sync: send the outbox when the connection returns, even with the app closed.
+// Reminders: show a pushed notification and answer the morning check-in from it (push.js).
 import { sync } from "{% static 'js/outbox.js' %}";
+import { answer, pageFor, showPush } from "{% static 'js/push.js' %}";
 
 const VERSION = "{{ version }}";
 const SHELL_CACHE = `shell-${VERSION}`;
@@ -117,3 +119,18 @@ async function backgroundSync() {
 self.addEventListener("message", (event) => {
   if (event.data?.type === "forget-pages") event.waitUntil(caches.delete(PAGES_CACHE));
 });
+
+// --- Reminders ---------------------------------------------------------------------
+
+const IMAGES = { icon: "{% static 'icons/icon-192.png' %}", badge: "{% static 'icons/favicon-32.png' %}" };
+
+self.addEventListener("push", (event) => {
+  event.waitUntil(showPush(self.registration, event.data, IMAGES));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.waitUntil(answer(event.notification, event.action));
+});
+
+// The click handler by name, for DevTools and the browser tests: no browser API can tap an OS notification.
+self.cramptrack = { answer, pageFor };

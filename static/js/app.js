@@ -1,5 +1,6 @@
 // Start-up shared by every page: the service worker, the outbox, the sync chip.
 
+import { csrfToken } from "./api.js";
 import {
   counts,
   discard,
@@ -20,8 +21,12 @@ import { $, dayText, episodeText, fieldText, h, label, phoneZone, timeText, toas
 export function boot() {
   const owner = document.body.dataset.user || "";
   setUser(owner);
-  // The service worker syncs for whoever last opened the app here.
-  if (owner) cachePut("user", owner).catch(() => {});
+  // The service worker syncs for whoever last opened the app here, with the CSRF token it can't read itself
+  // (a "No cramps" tapped on a reminder may be the first write since this login).
+  if (owner) {
+    cachePut("user", owner).catch(() => {});
+    csrfToken().catch(() => {});
+  }
   registerWorker();
   wireSyncChip();
   afterLoad(startAutoSync);

@@ -1,4 +1,5 @@
-// You: profile and time zone, units, clock and theme, weekly email, medication courses, export, delete account.
+// You: profile and time zone, units, clock and theme, weekly email, morning reminder, medication courses,
+// export, delete account.
 
 import { fieldMessages, load, loadAll, send } from "./api.js";
 import { boot, ready } from "./app.js";
@@ -7,6 +8,7 @@ import { ME, MEDICATIONS, entries, onChange, saveMedication, saveProfile, uuid }
 import { cacheClear, transact, req } from "./store.js";
 import { $, $$, dayText, h, hourText, label, showErrors, toast, today } from "./ui.js";
 import "./import.js";
+import { loadReminders } from "./reminders.js";
 
 boot();
 
@@ -211,7 +213,7 @@ $("#delete-form").addEventListener("submit", async (event) => {
   location.assign("/accounts/login/");
 });
 
-Promise.all([loadProfile(), loadMeds()]).finally(ready);
+Promise.all([loadProfile(), loadMeds(), loadReminders()]).finally(ready);
 onChange((message) => {
   if (message.type === "synced") loadMeds();
 });
