@@ -56,8 +56,8 @@ def in_quiet_hours(at: time, start: time, end: time) -> bool:
 
 
 def checkin_uuid(user_id: int, night: date) -> uuid.UUID:
-    """The check-in's client id for a "no cramps" answered from a reminder: the same for every retry, link and
-    device, so the answer is stored once."""
+    """The check-in's id when the reminder email's link creates the night's row. The write is an upsert by
+    date, as the app's, so whichever answers first makes the row and the other merges into it."""
     return uuid.uuid5(NAMESPACE, f"{user_id}:{night.isoformat()}")
 
 
@@ -275,7 +275,6 @@ def payload(row: ReminderDelivery) -> dict:
     return {
         "type": "checkin",
         "night": night,
-        "checkin_uuid": str(checkin_uuid(row.user_id, row.night)),
         "title": "Any cramps last night?",
         "body": "One tap answers it: a night without an answer is missing from your patterns.",
         "tag": f"checkin-{night}",

@@ -80,7 +80,6 @@ def test_the_reminder_reaches_the_phone_signed_and_encrypted(push_service, alice
     assert message.payload == {
         "type": "checkin",
         "night": night,
-        "checkin_uuid": str(checkin_uuid(alice.pk, date.fromisoformat(night))),
         "title": "Any cramps last night?",
         "body": "One tap answers it: a night without an answer is missing from your patterns.",
         "tag": f"checkin-{night}",
@@ -240,7 +239,7 @@ def test_without_a_device_the_email_and_its_no_cramps_link_stored_once(smtp_serv
     assert str(message["Subject"]) == "Any cramps last night?"
     text = message.get_content()
     assert "Sunday 1 November" in text and "http://localhost:8000/episode/" in text
-    path = re.search(r"http://localhost:8000(/email/no-cramps/\S+/)", text)[1]
+    path = email_link(smtp_server)
     browser = Client(enforce_csrf_checks=False)
     page = browser.get(path)
     assert page.status_code == 200 and b"No cramps last night" in page.content
@@ -253,6 +252,36 @@ def test_without_a_device_the_email_and_its_no_cramps_link_stored_once(smtp_serv
     assert checkin.uuid == checkin_uuid(user.pk, date(2026, 11, 1))
     assert browser.get(path[:-3] + "x/").status_code == 400  # tampered
     assert tick(MONDAY_0800_LONDON + timedelta(minutes=5)) == []
+
+
+def email_link(smtp_server) -> str:
+    """The "No cramps" link's path in the one reminder email sent."""
+    [message] = smtp_server.messages
+    return re.search(r"http://localhost:8000(/email/no-cramps/\S+/)", message.get_content())[1]
+
+
+@pytest.mark.parametrize("app_first", [True, False], ids=["app-then-email", "email-then-app"])
+def test_the_email_link_and_the_apps_answer_for_one_night_make_one_row(smtp_server, push_keys, app_first):
+    user = person(email_fallback=True)
+    assert tick(MONDAY_0800_LONDON) == ["sent"]
+    path = email_link(smtp_server)
+    app = APIClient()
+    app.force_authenticate(user)
+
+    def from_the_app():
+        # What the outbox sends for the log page's one-tap answer and the notification's "No cramps".
+        body = {"records": [{"type": "checkin", "data": {"no_cramps": True, "date": "2026-11-01"}}]}
+        [result] = app.post("/api/v1/sync/", body, format="json").json()["results"]
+        assert result["status"] in ("created", "updated", "unchanged"), result
+
+    def from_the_email():
+        assert b"Recorded: no cramps that night" in Client().post(path).content
+
+    for answer_it in (from_the_app, from_the_email) if app_first else (from_the_email, from_the_app):
+        answer_it()
+    [checkin] = CheckIn.objects.filter(user=user)
+    assert (checkin.date, checkin.no_cramps) == (date(2026, 11, 1), True)
+    assert app.get("/api/v1/checkins/2026-11-01/").json()["no_cramps"] is True
 
 
 def test_two_beats_and_a_retried_task_send_once(push_service):
