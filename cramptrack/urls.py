@@ -45,6 +45,7 @@ urlpatterns = [
     path("email/preferences/<str:token>/", email_link_views.preferences, name="email-preferences"),
     path("email/red-flag/<str:token>/", email_link_views.red_flag_seen, name="email-red-flag-seen"),
     path("email/no-cramps/<str:token>/", reminder_link_views.no_cramps, name="email-no-cramps"),
+    path("email/reminder-off/<str:token>/", reminder_link_views.stop_email, name="email-reminder-off"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", api_docs, name="api-docs"),
 ]

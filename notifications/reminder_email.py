@@ -1,5 +1,6 @@
 """The reminder's email fallback: "Any cramps last night?" with a signed link that answers "no cramps" for
-that night (templates/emails/reminder*.txt; the link's page is notifications.reminder_views)."""
+that night, and RFC 8058 one-click unsubscribe headers whose signed link turns the reminder email off
+(templates/emails/reminder*.txt; the links' pages are notifications.reminder_views)."""
 
 from datetime import date
 
@@ -11,6 +12,8 @@ from django.urls import reverse
 
 SALT = "cramptrack.reminder-no-cramps"
 LINK_DAYS = 7  # after a week the night is better answered in the app, with its details
+# Its own salt: the weekly email's unsubscribe token cannot stop reminders, nor this one the weekly email.
+STOP_SALT = "cramptrack.reminder-email-off"
 
 
 def no_cramps_token(user_id: int, night: date) -> str:
@@ -31,12 +34,31 @@ def night_from_token(token: str) -> tuple[int, date] | None:
     return None
 
 
+def stop_token(user_id: int) -> str:
+    return signing.dumps(user_id, salt=STOP_SALT)
+
+
+def user_id_from_stop_token(token: str) -> int | None:
+    """No expiry: an unsubscribe link must keep working however old the email is."""
+    try:
+        value = signing.loads(token, salt=STOP_SALT)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def stop_url(user_id: int) -> str:
+    return settings.SITE_URL + reverse("email-reminder-off", args=[stop_token(user_id)])
+
+
 def reminder_message(user, night: date, delivery_id: int, connection=None) -> EmailMessage:
+    stop = stop_url(user.pk)
     context = {
         "night": night,
         "no_cramps_url": settings.SITE_URL + reverse("email-no-cramps", args=[no_cramps_token(user.pk, night)]),
         "cramp_url": f"{settings.SITE_URL}/episode/",
         "settings_url": f"{settings.SITE_URL}/settings/",
+        "stop_url": stop,
         "site_name": settings.SITE_NAME,
     }
     return EmailMessage(
@@ -45,6 +67,8 @@ def reminder_message(user, night: date, delivery_id: int, connection=None) -> Em
         to=[user.email],
         connection=connection,
         headers={
+            "List-Unsubscribe": f"<{stop}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             # One Message-ID per delivery row: a resend after a crash is recognisably the same email.
             "Message-ID": f"<reminder-{delivery_id}-{night:%Y%m%d}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>",
             "Auto-Submitted": "auto-generated",

@@ -1,17 +1,21 @@
-"""The reminder email's "No cramps" link: the signed token is the credential; a GET only shows a button,
-the POST records the cramp-free night through the check-in write path, once (a stable client id)."""
+"""The reminder email's links: "No cramps" and the one-click "stop these emails". The signed token is the
+credential; a GET only shows a page with a button, the POST acts. "No cramps" records the cramp-free night
+through the check-in write path (an upsert by date, so once)."""
 
 import contextlib
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import ValidationError
 
 from diary.models import CheckIn, Episode, Profile
 from diary.recording import Conflict, upsert_checkin
 
-from .reminder_email import night_from_token
+from .models import ReminderSettings
+from .reminder_email import night_from_token, user_id_from_stop_token
 from .reminders import checkin_uuid
 
 
@@ -36,3 +40,19 @@ def no_cramps(request, token):
     context["cramps"] = Episode.objects.filter(user_id=profile.user_id, night=night).count()
     context["answer"] = stored.no_cramps if stored else None
     return render(request, "email_links/no_cramps.html", context)
+
+
+# Mail clients send RFC 8058 one-click POSTs without a CSRF token; the signed token is the credential.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def stop_email(request, token):
+    """Turn the reminder email off (the fallback); push reminders on the person's devices stay as they are."""
+    user_id = user_id_from_stop_token(token)
+    profile = Profile.objects.select_related("user").filter(user_id=user_id).first() if user_id else None
+    if profile is None:
+        return _bad_link(request)
+    context = {"token": token, "email": profile.user.email, "stopped": request.method == "POST"}
+    if context["stopped"]:
+        ReminderSettings.objects.filter(user_id=profile.user_id).update(email_fallback=False, updated_at=timezone.now())
+    # A GET only shows a confirmation: link scanners and prefetchers must not turn anything off.
+    return render(request, "email_links/reminder_email_off.html", context)

@@ -10,6 +10,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from celery.contrib.testing.worker import start_worker
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -18,6 +19,7 @@ from cramptrack.celery import app
 from diary.models import CheckIn, Episode, Profile
 from diary.recording import upsert_checkin
 from notifications import reminders, tasks
+from notifications.emails import email_token
 from notifications.models import PushSubscription, ReminderDelivery, ReminderSettings
 from notifications.reminders import checkin_uuid
 
@@ -258,6 +260,33 @@ def email_link(smtp_server) -> str:
     """The "No cramps" link's path in the one reminder email sent."""
     [message] = smtp_server.messages
     return re.search(r"http://localhost:8000(/email/no-cramps/\S+/)", message.get_content())[1]
+
+
+def test_one_click_in_the_mail_client_stops_the_reminder_email(smtp_server, push_keys):
+    user, other = person(email_fallback=True), person("bob@example.org", email_fallback=True)
+    assert tick(MONDAY_0800_LONDON) == ["sent", "sent"]
+    message = next(m for m in smtp_server.messages if m["To"] == user.email)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    header = message["List-Unsubscribe"].strip()  # folded onto a line of its own
+    url, path = re.fullmatch(r"<(http://localhost:8000(/email/reminder-off/\S+/))>", header).groups()
+    assert url in message.get_content()  # the email says how to stop it
+
+    mail_client = Client(enforce_csrf_checks=True)  # no session, no CSRF token: RFC 8058's POST
+    page = mail_client.get(path)
+    assert page.status_code == 200 and b"Stop the reminder email?" in page.content
+    assert ReminderSettings.objects.get(user=user).email_fallback is True  # a link scanner's GET changes nothing
+    done = mail_client.post(path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    assert done.status_code == 200 and b"The reminder email is off" in done.content
+    mine, bobs = ReminderSettings.objects.get(user=user), ReminderSettings.objects.get(user=other)
+    assert (mine.enabled, mine.email_fallback, bobs.email_fallback) == (True, False, True)
+
+    assert sorted(tick(MONDAY_0800_LONDON + timedelta(days=1))) == ["sent", "skipped"]
+    assert skipped_because(user) == ["no device or email"]
+    assert [m["To"] for m in smtp_server.messages[2:]] == [other.email]
+    assert mail_client.post(path[:-3] + "x/").status_code == 400  # tampered
+    weekly = reverse("email-reminder-off", args=[email_token(other.pk)])  # the weekly email's token
+    assert mail_client.post(weekly).status_code == 400
+    assert ReminderSettings.objects.get(user=other).email_fallback is True
 
 
 @pytest.mark.parametrize("app_first", [True, False], ids=["app-then-email", "email-then-app"])
