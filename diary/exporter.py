@@ -10,7 +10,9 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -27,6 +29,19 @@ from .serializers import (
 
 FORMAT_NAME = "cramptrack-diary"
 FORMAT_VERSION = 1
+DIARY_SECTIONS = ("profile", "medications", "dose_changes", "episodes", "checkins")
+
+# What the apps above the diary hold about the person, added to the JSON export as sections of their own
+# (the notifications app's reminder settings and devices): name -> function(user) -> JSON-able data.
+# Registered from their AppConfig.ready(), so the diary imports none of them; the importer reads only the
+# diary's sections and passes over these.
+EXTRA_SECTIONS: dict[str, Callable[[Any], Any]] = {}
+
+
+def add_section(name: str, build: Callable[[Any], Any]) -> None:
+    if name in DIARY_SECTIONS:
+        raise ValueError(f"{name!r} is one of the diary's own sections")
+    EXTRA_SECTIONS[name] = build
 
 
 def writable_columns(serializer_class) -> list[str]:
@@ -134,6 +149,7 @@ def json_document(user) -> dict:
         "dose_changes": table_rows(user, "dose_changes.csv"),
         "episodes": table_rows(user, "episodes.csv"),
         "checkins": table_rows(user, "checkins.csv"),
+        **{name: build(user) for name, build in EXTRA_SECTIONS.items()},
     }
 
 

@@ -6,4 +6,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self):
+        from diary import exporter
+
         from . import checks  # noqa: F401 (registers them)
+        from .serializers import exported_reminders
+
+        exporter.add_section("reminders", exported_reminders)

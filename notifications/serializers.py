@@ -83,6 +83,34 @@ class ReminderSettingsSerializer(StrictJSONTypes, serializers.ModelSerializer):
         return vapid.public_key()
 
 
+class ExportedDeviceSerializer(serializers.ModelSerializer):
+    """A device in the person's data export: never its endpoint or keys, the push service's credentials."""
+
+    class Meta:
+        model = PushSubscription
+        fields = ["label", "created_at", "last_sent_at"]
+        read_only_fields = fields
+
+
+class ExportedReminderSerializer(serializers.ModelSerializer):
+    time = serializers.TimeField(format="%H:%M")
+    quiet_start = serializers.TimeField(format="%H:%M")
+    quiet_end = serializers.TimeField(format="%H:%M")
+    devices = ExportedDeviceSerializer(many=True, read_only=True, source="user.push_subscriptions")
+
+    class Meta:
+        model = ReminderSettings
+        fields = ["enabled", "time", "second_nudge_hours", "quiet_start", "quiet_end", "email_fallback", "devices"]
+        read_only_fields = fields
+
+
+def exported_reminders(user) -> dict:
+    """The "reminders" section of the person's JSON export (diary.exporter): their settings (the defaults
+    if they never changed them) and devices."""
+    reminder = ReminderSettings.objects.filter(user=user).first() or ReminderSettings(user=user)
+    return dict(ExportedReminderSerializer(reminder).data)
+
+
 def _b64url(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 

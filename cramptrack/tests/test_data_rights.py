@@ -4,6 +4,7 @@ admin's included) and no file; the export holds every diary table."""
 
 import io
 import json
+import os
 import uuid
 import zipfile
 from datetime import date, timedelta
@@ -11,6 +12,8 @@ from datetime import date, timedelta
 import pyotp
 import pytest
 from allauth.account.models import EmailAddress, EmailConfirmation
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.apps import apps
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth import get_user_model
@@ -26,6 +29,7 @@ from conftest import make_user
 from diary.models import CheckIn, DoseChange, Episode, MedicationCourse, Profile
 from insights.models import AnalysisState, Finding
 from notifications.models import DigestDelivery, PushSubscription, ReminderDelivery, ReminderSettings
+from notifications.vapid import b64url
 from sharing import access, practices
 from sharing.models import AccessLog, Grant, Practice
 from sharing.tests.conftest import make_clinician, make_grant
@@ -214,6 +218,56 @@ def test_the_export_covers_every_diary_table(alice):
             assert body["id"] in archive.read(f"{name}.csv").decode(), name
     for model in diary_models - {Profile}:
         assert model.objects.count() == 1  # one row each, and each one came out above
+
+
+def test_the_export_holds_reminder_settings_and_devices_but_no_push_credentials(alice, bob, settings, tmp_path):
+    from notifications import vapid
+
+    settings.VAR_DIR = tmp_path  # the VAPID key the settings page hands out is made here
+    vapid.vapid.cache_clear()
+    api = api_client(alice)
+    settings_body = {"enabled": True, "time": "07:30", "second_nudge_hours": 2, "email_fallback": True}
+    assert api.patch("/api/v1/reminders/", settings_body, content_type="application/json").status_code == 200
+    secrets = []
+    for user, label in ((alice, "Pixel 8"), (alice, ""), (bob, "Bob's tablet")):
+        device_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+        keys = {
+            "p256dh": b64url(device_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)),
+            "auth": b64url(os.urandom(16)),
+        }
+        endpoint = f"https://push.example.net/wpush/v2/{uuid.uuid4().hex}"
+        body = {"endpoint": endpoint, "expirationTime": None, "keys": keys, "label": label}
+        response = api_client(user).post("/api/v1/reminders/devices/", body, content_type="application/json")
+        assert response.status_code == 201, response.content
+        secrets += [endpoint, keys["p256dh"], keys["auth"]]
+    sent_at = timezone.now().replace(microsecond=0)
+    PushSubscription.objects.filter(user=alice, label="Pixel 8").update(last_sent_at=sent_at)  # a reminder went
+
+    raw = api.get("/api/v1/export/").content
+    reminders = json.loads(raw)["reminders"]
+    devices = reminders.pop("devices")
+    assert reminders == {**settings_body, "quiet_start": "22:00", "quiet_end": "07:00"}
+    assert [(d["label"], d["last_sent_at"]) for d in devices] == [
+        ("Pixel 8", sent_at.isoformat().replace("+00:00", "Z")),
+        ("", None),
+    ]
+    assert all(set(d) == {"label", "created_at", "last_sent_at"} and d["created_at"] for d in devices)
+    # Never the push service's credentials (anyone holding them can push to the phone), nor Bob's device.
+    for secret in [*secrets, "push.example.net", "Bob's tablet"]:
+        assert secret.encode() not in raw, secret
+    # A person who never opened the reminder settings gets the defaults, and no one else's devices.
+    assert json.loads(api_client(make_user("carol@example.org")).get("/api/v1/export/").content)["reminders"] == {
+        "enabled": False, "time": "08:00", "second_nudge_hours": None, "quiet_start": "22:00", "quiet_end": "07:00",
+        "email_fallback": False, "devices": [],
+    }  # fmt: skip
+
+    # The export still imports: the importer reads the diary's sections and passes over this one.
+    newcomer = api_client(make_user("newcomer@example.org"))
+    upload = io.BytesIO(raw)
+    upload.name = "cramptrack.json"
+    assert newcomer.post("/api/v1/import/", {"files": [upload]}).status_code == 200
+    assert PushSubscription.objects.filter(user__email="newcomer@example.org").count() == 0
+    vapid.vapid.cache_clear()
 
 
 @pytest.mark.parametrize("days_ago", [1])
