@@ -175,7 +175,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "plan-analysis": {"task": "insights.plan_analysis", "schedule": env.int("ANALYSIS_TICK_SECONDS", default=15 * 60)},
     "plan-digests": {"task": "notifications.plan_digests", "schedule": env.int("DIGEST_TICK_SECONDS", default=5 * 60)},
-    "plan-reminders": {"task": "notifications.plan_reminders", "schedule": 60},
+    "plan-reminders": {
+        "task": "notifications.plan_reminders",
+        "schedule": env.int("REMINDER_TICK_SECONDS", default=60),
+    },
     "heartbeat": {"task": "cramptrack.heartbeat", "schedule": 60},
     "purge-access-log": {"task": "sharing.purge_access_log", "schedule": 24 * 3600},
 }

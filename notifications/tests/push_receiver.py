@@ -168,8 +168,9 @@ class PushService:
         return 201
 
 
-def start() -> PushService:
-    service = PushService()
+def start(service: PushService | None = None) -> PushService:
+    """Serve `service` (a PushService, or a subclass that answers differently) on a free local port."""
+    service = service or PushService()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a real push service: one connection per batch
