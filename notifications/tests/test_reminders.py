@@ -259,7 +259,9 @@ def test_without_a_device_the_email_and_its_no_cramps_link_stored_once(smtp_serv
 def email_link(smtp_server) -> str:
     """The "No cramps" link's path in the one reminder email sent."""
     [message] = smtp_server.messages
-    return re.search(r"http://localhost:8000(/email/no-cramps/\S+/)", message.get_content())[1]
+    link = re.search(r"http://localhost:8000(/email/no-cramps/\S+/)", message.get_content())
+    assert link is not None
+    return link[1]
 
 
 def test_one_click_in_the_mail_client_stops_the_reminder_email(smtp_server, push_keys):
