@@ -31,7 +31,9 @@ def no_cramps(request, token):
         return _bad_link(request)
     night = found[1]
     context = {"token": token, "night": night}
-    if request.method == "POST":
+    answered_cramps = CheckIn.objects.filter(user_id=profile.user_id, date=night, no_cramps=False).exists()
+    # A page loaded before the person answered "I had cramps" in the app must not overwrite that answer.
+    if request.method == "POST" and not answered_cramps:
         data = {"date": night.isoformat(), "no_cramps": True, "id": str(checkin_uuid(profile.user_id, night))}
         # A cramp logged for that night since refuses the answer: the page says so below.
         with contextlib.suppress(ValidationError, Conflict):

@@ -315,6 +315,22 @@ def test_the_email_link_and_the_apps_answer_for_one_night_make_one_row(smtp_serv
     assert app.get("/api/v1/checkins/2026-11-01/").json()["no_cramps"] is True
 
 
+def test_an_email_page_opened_earlier_does_not_overwrite_i_had_cramps(smtp_server, push_keys):
+    user = person(email_fallback=True)
+    assert tick(MONDAY_0800_LONDON) == ["sent"]
+    path = email_link(smtp_server)
+    browser = Client()
+    assert b"No cramps last night" in browser.get(path).content  # the page is open on the phone...
+    app = APIClient()
+    app.force_authenticate(user)
+    # ...while the person answers "I had cramps" in the app, then taps the stale page's button.
+    assert app.post("/api/v1/checkins/", {"date": "2026-11-01", "no_cramps": False}, format="json").status_code == 201
+    done = browser.post(path)
+    assert b"You answered that you had cramps that night" in done.content
+    [checkin] = CheckIn.objects.filter(user=user)
+    assert checkin.no_cramps is False
+
+
 def test_two_beats_and_a_retried_task_send_once(push_service):
     user = person()
     phone = device(user, push_service)
