@@ -3,7 +3,7 @@ is deleted by Django's cascade in the same transaction; this module adds what no
 key reaches: the admin's history entries about the user and their rows, whose
 object_repr (the row's str()) would otherwise outlive them.
 
-The clinician-access log is the one deliberate exception, documented in the README: when
+The clinician-access log is the one deliberate exception, documented in docs/sharing.md: when
 a *clinician* erases their account, the patients' logs of what they read stay (with the
 clinician's email), because they are the patients' record, not the clinician's.
 """

@@ -6,7 +6,7 @@ file and line number. Re-importing the same file changes nothing: rows keep
 their ids (or get one derived from their content), and a check-in is merged
 into the one already stored for its date.
 
-Columns are the API field names (see README, "Importing a spreadsheet"). Only
+Columns are the API field names (see docs/api.md, "Importing a spreadsheet"). Only
 the columns that identify a row are required; the rest may be left out.
 """
 

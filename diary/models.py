@@ -121,7 +121,8 @@ class Profile(models.Model):
     # change; the insights planner sweeps it, so a broker outage loses nothing.
     # Not indexed: every diary write updates it, and an indexed column makes each of those
     # updates a new index entry (not HOT), a profile row that bloats and a slow tail on
-    # episode creates; the planner reads it once per tick and scans profiles (see README).
+    # episode creates; the planner reads it once per tick and scans profiles
+    # (README, "Architecture notes").
     diary_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
