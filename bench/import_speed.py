@@ -5,9 +5,9 @@
 
 The first import creates every row; the second finds every row already there (the idempotent
 re-import). Shapes: `export` is CrampTrack's own CSV export (every column, ids, times with
-offsets); `minimal` is a hand-made spreadsheet (six columns, local times, no ids). PostgreSQL at
-postgres://postgres@127.0.0.1:5432/ (the database cramptrack_bench_import is dropped and recreated).
-Writes bench/results/import-SHAPE.json.
+offsets); `minimal` is a hand-made spreadsheet (six columns, local times, no ids). The database
+is DATABASE_URL's if set, else postgres://postgres@127.0.0.1:5432/cramptrack_bench_import; either way it
+is dropped and recreated. Writes bench/results/import-SHAPE.json.
 """
 
 import argparse
@@ -24,10 +24,10 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = "postgres://postgres@127.0.0.1:5432/"
-PG_DB = "cramptrack_bench_import"
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cramptrack_bench_import")
 
 
 def spreadsheet(megabytes: float, shape: str, columns: list[str], seed: int = 5) -> bytes:
@@ -58,6 +58,11 @@ def spreadsheet(megabytes: float, shape: str, columns: list[str], seed: int = 5)
     return out.getvalue().encode()
 
 
+def load_average() -> list[float]:
+    """The machine's load: on a shared machine, other work shows in the seconds, not in the CPU."""
+    return [round(load, 2) for load in os.getloadavg()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--megabytes", type=float, default=10.0)
@@ -65,9 +70,12 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print the 25 most expensive calls of the first import")
     args = parser.parse_args()
 
-    subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", PG_DB], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", PG_DB], check=True)
-    os.environ.update(DATABASE_URL=PG_SERVER + PG_DB, DJANGO_SETTINGS_MODULE="cramptrack.settings")
+    server = urlsplit(DATABASE_URL)
+    where = ["-h", server.hostname or "127.0.0.1", "-p", str(server.port or 5432), "-U", server.username or "postgres"]
+    database = server.path.lstrip("/")
+    subprocess.run(["dropdb", "--if-exists", *where, database], check=True)
+    subprocess.run(["createdb", *where, database], check=True)
+    os.environ.update(DATABASE_URL=DATABASE_URL, DJANGO_SETTINGS_MODULE="cramptrack.settings")
     os.environ.update(SECRET_KEY="bench", DEBUG="0", LOG_LEVEL="WARNING", CELERY_TASK_ALWAYS_EAGER="1")
     sys.path.insert(0, str(ROOT))
     import django
@@ -86,6 +94,7 @@ def main() -> None:
     print(f"{args.shape} spreadsheet: {len(data) / 1e6:.1f} MB, {rows:,} episode rows")
 
     results = {"shape": args.shape, "megabytes": round(len(data) / 1e6, 2), "rows": rows}
+    results["load_before"] = load_average()
     for run in ("first", "again"):
         profiler = cProfile.Profile() if args.profile and run == "first" else None
         started, cpu = time.perf_counter(), time.process_time()
@@ -103,6 +112,8 @@ def main() -> None:
         if profiler:
             pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(25)
     assert Episode.objects.filter(user=user).count() == rows
+    results["load_after"] = load_average()
+    print(f"load average (1, 5, 15 min) before {results['load_before']}, after {results['load_after']}")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / f"import-{args.shape}.json").write_text(json.dumps(results, indent=1) + "\n")

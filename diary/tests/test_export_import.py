@@ -140,6 +140,37 @@ def test_a_bad_file_names_each_bad_line_and_saves_nothing(alice, tmp_path):
     assert Episode.objects.count() == 0
 
 
+# Rows that fill different cells, each refused by the API for one field (and by the import with the same words).
+CALF = {"started_at": "2026-10-02T03:15:00+01:00", "muscle": "calf"}
+MIXED_BAD_ROWS = [
+    (CALF, "side"),
+    (CALF | {"side": "left", "severity": 12}, "severity"),
+    (CALF | {"side": "left", "timezone": "Mars/Base"}, "timezone"),
+    (CALF | {"side": "up", "notes": "ok"}, "side"),
+    (CALF | {"side": "left", "notes": "a\u202eb"}, "notes"),
+    (CALF | {"side": "both", "duration_minutes": 999}, "duration_minutes"),
+]
+
+
+def test_an_imported_episode_is_refused_with_the_apis_own_message(alice, alice_api):
+    columns = ["started_at", "muscle", "side", "severity", "timezone", "notes", "duration_minutes"]
+    good = {"started_at": "2026-10-01T03:15:00+01:00", "muscle": "foot", "side": "right", "severity": 3}
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    for row in [good, *(row for row, _ in MIXED_BAD_ROWS), good | {"started_at": "2026-10-03T03:15:00+01:00"}]:
+        writer.writerow(row)
+    with pytest.raises(importer.ImportFailed) as failure:
+        importer.import_sources(alice, importer.sources_from_uploads([("cramps.csv", out.getvalue().encode())]))
+    expected = []
+    for line, (row, field) in enumerate(MIXED_BAD_ROWS, start=3):
+        answer = alice_api.post("/api/v1/episodes/", row, format="json")
+        assert answer.status_code == 400 and list(answer.data) == [field], answer.data
+        expected.extend(f"cramps.csv line {line}: {field}: {message}" for message in answer.data[field])
+    assert failure.value.messages == expected
+    assert Episode.objects.count() == 0
+
+
 def test_one_bad_file_rolls_back_the_good_ones(alice, tmp_path):
     good = tmp_path / "episodes.csv"
     good.write_text(SPREADSHEET)
