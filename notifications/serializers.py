@@ -12,7 +12,7 @@ from rest_framework import serializers
 from cramptrack.json_types import StrictJSONTypes
 
 from . import vapid
-from .models import PushSubscription, ReminderSettings
+from .models import DigestDelivery, PushSubscription, ReminderDelivery, ReminderSettings
 from .reminders import BACK_OFF_AFTER, channel_for, ignored_in_row, in_quiet_hours
 
 
@@ -109,6 +109,24 @@ def exported_reminders(user) -> dict:
     if they never changed them) and devices."""
     reminder = ReminderSettings.objects.filter(user=user).first() or ReminderSettings(user=user)
     return dict(ExportedReminderSerializer(reminder).data)
+
+
+def exported_sent(user) -> dict:
+    """The "notifications_sent" section of the person's JSON export: every weekly email and reminder the
+    service planned for them, what happened to it and when, newest first; what was sent is personal data
+    too. Error texts stay out: they are the mail or push server's words, not the person's data."""
+    return {
+        "weekly_emails": list(
+            DigestDelivery.objects.filter(user=user)
+            .order_by("-week_start")
+            .values("week_start", "kind", "status", "sent_at")
+        ),
+        "reminders": list(
+            ReminderDelivery.objects.filter(user=user)
+            .order_by("-night", "nudge")
+            .values("night", "nudge", "channel", "status", "sent_at")
+        ),
+    }
 
 
 def _b64url(value: str) -> bytes:

@@ -270,6 +270,38 @@ def test_the_export_holds_reminder_settings_and_devices_but_no_push_credentials(
     vapid.vapid.cache_clear()
 
 
+def test_the_export_lists_every_weekly_email_and_reminder_sent_to_the_person_and_no_one_elses(db):
+    alice, bob = make_user("alice@example.org"), make_user("bob@example.org")
+    sent_at = timezone.now().replace(microsecond=0)
+    for user, week in ((alice, date(2026, 11, 23)), (alice, date(2026, 11, 30)), (bob, date(2026, 11, 30))):
+        DigestDelivery.objects.create(
+            user=user, week_start=week, kind="week", status="sent", sent_at=sent_at, next_attempt_at=sent_at,
+            last_error="the mail server's own words",
+        )  # fmt: skip
+    ReminderDelivery.objects.create(
+        user=alice, night=date(2026, 12, 6), nudge=1, due_at=sent_at, next_attempt_at=sent_at,
+        channel=ReminderDelivery.Channel.PUSH, status=ReminderDelivery.Status.SENT, sent_at=sent_at,
+    )  # fmt: skip
+    ReminderDelivery.objects.create(
+        user=alice, night=date(2026, 12, 6), nudge=2, due_at=sent_at, next_attempt_at=sent_at,
+        status=ReminderDelivery.Status.SKIPPED,
+    )  # fmt: skip
+
+    raw = api_client(alice).get("/api/v1/export/").content
+    history = json.loads(raw)["notifications_sent"]
+    when = sent_at.isoformat().replace("+00:00", "Z")
+    assert history["weekly_emails"] == [
+        {"week_start": "2026-11-30", "kind": "week", "status": "sent", "sent_at": when},
+        {"week_start": "2026-11-23", "kind": "week", "status": "sent", "sent_at": when},
+    ]
+    assert [(r["night"], r["nudge"], r["status"]) for r in history["reminders"]] == [
+        ("2026-12-06", 1, "sent"),
+        ("2026-12-06", 2, "skipped"),
+    ]
+    assert b"the mail server's own words" not in raw
+    assert json.loads(api_client(bob).get("/api/v1/export/").content)["notifications_sent"]["reminders"] == []
+
+
 @pytest.mark.parametrize("days_ago", [1])
 def test_other_tables_reachable_from_a_person_are_known(days_ago):
     """Guards the walk itself: it must see the tables we know point at people."""
