@@ -38,6 +38,7 @@ from diary.localtime import next_weekly, week_before
 from diary.models import Profile
 from insights import refresh
 
+from . import claims
 from .digest import PAUSE_AFTER, History, build_digests
 from .emails import digest_message
 from .models import DigestDelivery
@@ -73,12 +74,7 @@ def eligible_profiles():
 
 
 def claimable(now) -> Q:
-    """Rows whose next attempt time has passed (new ones and retries after their backoff), and claims
-    whose worker died (the lease ran out); never more than MAX_ATTEMPTS tries."""
-    return Q(attempts__lt=MAX_ATTEMPTS) & (
-        Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__lte=now)
-        | Q(status=Status.SENDING, claimed_at__lt=now - lease())
-    )
+    return claims.claimable(now, MAX_ATTEMPTS, lease())
 
 
 def plan(now=None) -> list[int]:
@@ -97,15 +93,7 @@ def plan_all(now=None) -> Iterator[list[int]]:
     if not settings.DIGESTS_ENABLED:
         return
     now = now or timezone.now()
-    seen: set[int] = set()
-    while True:
-        more = _create_due(now) == settings.DIGEST_PLAN_BATCH
-        ids = [delivery_id for delivery_id in _waiting(now) if delivery_id not in seen]
-        seen.update(ids)
-        if ids:
-            yield ids
-        if not more:
-            return
+    yield from claims.plan_in_batches(lambda: _create_due(now), settings.DIGEST_PLAN_BATCH, lambda: _waiting(now))
 
 
 def _create_due(now) -> int:
@@ -144,18 +132,11 @@ def _week_due(profile: Profile, now) -> date:
 
 
 def _waiting(now) -> list[int]:
-    return list(
-        DigestDelivery.objects.filter(claimable(now)).order_by("next_attempt_at", "pk").values_list("id", flat=True)
-    )
+    return claims.waiting(DigestDelivery, claimable(now))
 
 
 def claim(delivery_id: int, now, attempts: int | None = None) -> bool:
-    """Move one claimable row to "sending"; True if this caller now owns it. With `attempts` (as the
-    caller read the row), only if no other worker has tried it since."""
-    rows = DigestDelivery.objects.filter(claimable(now), pk=delivery_id)
-    if attempts is not None:
-        rows = rows.filter(attempts=attempts)
-    return rows.update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1) == 1
+    return claims.claim(DigestDelivery, delivery_id, claimable(now), now, attempts)
 
 
 def send(delivery_id: int, now=None, connection=None) -> str:

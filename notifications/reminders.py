@@ -4,7 +4,7 @@
    for last night (and one for the later nudge if they asked for it), unique per person, night and nudge,
    and their next time moved on a day, in one transaction; rows waiting for a (re)try are swept up again.
 2. Send (worker): row by row, claim with a conditional UPDATE, send, mark sent, as the weekly email does
-   (notifications.delivery): a second beat, a retried task or a redelivered one finds nothing to claim; a
+   (notifications.claims, shared with it): a second beat, a retried task or a redelivered one finds nothing to claim; a
    killed worker's claim runs out after REMINDER_CLAIM_SECONDS. Failures retry with backoff, MAX_ATTEMPTS.
 3. Only when useful, decided at send time: no reminder for a night already answered (a check-in that says
    whether there were cramps, or a cramp logged that night), none that would arrive over
@@ -32,7 +32,7 @@ from django.utils import timezone
 from diary.localtime import next_daily
 from diary.models import CheckIn, Episode, Profile
 
-from . import push
+from . import claims, push
 from .models import PushSubscription, ReminderDelivery, ReminderSettings
 from .reminder_email import reminder_message
 
@@ -133,11 +133,7 @@ def ignored_in_row(user_ids, now) -> dict[int, tuple[int, datetime | None]]:
 
 
 def claimable(now) -> Q:
-    """Rows whose time has come (new ones and retries after their backoff), and claims whose worker died."""
-    return Q(attempts__lt=MAX_ATTEMPTS) & (
-        Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__lte=now)
-        | Q(status=Status.SENDING, claimed_at__lt=now - lease())
-    )
+    return claims.claimable(now, MAX_ATTEMPTS, lease())
 
 
 def plan_all(now=None) -> Iterator[list[int]]:
@@ -146,15 +142,7 @@ def plan_all(now=None) -> Iterator[list[int]]:
     if not settings.REMINDERS_ENABLED:
         return
     now = now or timezone.now()
-    seen: set[int] = set()
-    while True:
-        more = _create_due(now) == settings.REMINDER_PLAN_BATCH
-        ids = [pk for pk in _waiting(now) if pk not in seen]
-        seen.update(ids)
-        if ids:
-            yield ids
-        if not more:
-            return
+    yield from claims.plan_in_batches(lambda: _create_due(now), settings.REMINDER_PLAN_BATCH, lambda: _waiting(now))
 
 
 def _create_due(now) -> int:
@@ -190,9 +178,7 @@ def _create_due(now) -> int:
 
 
 def _waiting(now) -> list[int]:
-    return list(
-        ReminderDelivery.objects.filter(claimable(now)).order_by("next_attempt_at", "pk").values_list("id", flat=True)
-    )
+    return claims.waiting(ReminderDelivery, claimable(now))
 
 
 # --- Send -----------------------------------------------------------------------------------------------
@@ -200,8 +186,7 @@ def _waiting(now) -> list[int]:
 
 def claim(delivery_id: int, now, attempts: int) -> bool:
     """Move one claimable row to "sending", if no other worker has tried it since the caller read it."""
-    rows = ReminderDelivery.objects.filter(claimable(now), pk=delivery_id, attempts=attempts)
-    return rows.update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1) == 1
+    return claims.claim(ReminderDelivery, delivery_id, claimable(now), now, attempts)
 
 
 @dataclass
