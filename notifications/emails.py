@@ -19,28 +19,35 @@ RED_FLAG_SALT = "cramptrack.red-flag-seen"
 RED_FLAG_LINK_DAYS = 60  # an old email's "I've seen someone" link stops working after this
 
 
+def signed(value, salt: str) -> str:
+    """A link's token: `value` signed with SECRET_KEY under a salt of its own, so no link's token opens
+    another link's page."""
+    return signing.dumps(value, salt=salt)
+
+
+def unsigned(token: str, salt: str, max_age_days: int | None = None):
+    """The value a token carries, or None if it was tampered with, made for another salt or has expired."""
+    try:
+        return signing.loads(token, salt=salt, max_age=max_age_days * 24 * 3600 if max_age_days else None)
+    except signing.BadSignature:  # also an expired one
+        return None
+
+
 def email_token(user_id: int) -> str:
-    return signing.dumps(user_id, salt=SALT)
+    return signed(user_id, SALT)
 
 
 def user_id_from_token(token: str) -> int | None:
-    try:
-        value = signing.loads(token, salt=SALT)
-    except signing.BadSignature:
-        return None
+    value = unsigned(token, SALT)
     return value if isinstance(value, int) else None
 
 
 def red_flag_token(user_id: int, flag: str) -> str:
-    return signing.dumps([user_id, flag], salt=RED_FLAG_SALT)
+    return signed([user_id, flag], RED_FLAG_SALT)
 
 
 def red_flag_from_token(token: str) -> tuple[int, str] | None:
-    try:
-        value = signing.loads(token, salt=RED_FLAG_SALT, max_age=RED_FLAG_LINK_DAYS * 24 * 3600)
-    except signing.BadSignature:  # also an expired one
-        return None
-    match value:
+    match unsigned(token, RED_FLAG_SALT, RED_FLAG_LINK_DAYS):
         case [int(user_id), str(flag)]:
             return user_id, flag
     return None

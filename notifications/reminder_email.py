@@ -5,10 +5,11 @@ that night, and RFC 8058 one-click unsubscribe headers whose signed link turns t
 from datetime import date
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
+
+from .emails import signed, unsigned
 
 SALT = "cramptrack.reminder-no-cramps"
 LINK_DAYS = 7  # after a week the night is better answered in the app, with its details
@@ -17,15 +18,11 @@ STOP_SALT = "cramptrack.reminder-email-off"
 
 
 def no_cramps_token(user_id: int, night: date) -> str:
-    return signing.dumps([user_id, night.isoformat()], salt=SALT)
+    return signed([user_id, night.isoformat()], SALT)
 
 
 def night_from_token(token: str) -> tuple[int, date] | None:
-    try:
-        value = signing.loads(token, salt=SALT, max_age=LINK_DAYS * 24 * 3600)
-    except signing.BadSignature:  # also an expired one
-        return None
-    match value:
+    match unsigned(token, SALT, LINK_DAYS):
         case [int(user_id), str(night)]:
             try:
                 return user_id, date.fromisoformat(night)
@@ -35,15 +32,12 @@ def night_from_token(token: str) -> tuple[int, date] | None:
 
 
 def stop_token(user_id: int) -> str:
-    return signing.dumps(user_id, salt=STOP_SALT)
+    return signed(user_id, STOP_SALT)
 
 
 def user_id_from_stop_token(token: str) -> int | None:
     """No expiry: an unsubscribe link must keep working however old the email is."""
-    try:
-        value = signing.loads(token, salt=STOP_SALT)
-    except signing.BadSignature:
-        return None
+    value = unsigned(token, STOP_SALT)
     return value if isinstance(value, int) else None
 
 
