@@ -232,6 +232,9 @@ LOGIN_URL = "account_login"
 # (sharing.mfa), offered to patients on the account pages.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
+# A code typed in the last seconds of its 30-second step often arrives in the next one:
+# accept one step either side, as RFC 6238 section 5.2 recommends for transmission delay.
+MFA_TOTP_TOLERANCE = 1
 
 # API tokens (knox) expire after API_TOKEN_TTL_DAYS without use: each authenticated request
 # moves the expiry forward again (AUTO_REFRESH), so a client in daily use stays signed in

@@ -1,5 +1,6 @@
 """The account over the API (accounts.api): API tokens, and erasing the account at DELETE /api/v1/me/."""
 
+import time
 from datetime import UTC, date, datetime
 
 import pyotp
@@ -90,3 +91,18 @@ def test_a_right_code_resets_the_count(alice):
     assert [ask(wrong) for _ in range(3)] == [400] * 3
     assert ask(pyotp.TOTP(secret).now()) == 201
     assert [ask(wrong) for _ in range(4)] == [400] * 4  # 3 + 4 would be past the limit without the reset
+
+
+def test_a_code_that_arrives_just_after_its_step_ends_still_works(alice):
+    """Typed at second 29 and received at second 31: one step of tolerance (RFC 6238 section 5.2),
+    and no more."""
+    secret = pyotp.random_base32()
+    activate_totp(alice, secret)
+    body = {"email": "alice@example.org", "password": "correct horse battery"}
+    if time.time() % 30 > 28:  # not astride a step boundary, so "one step back" stays one step back
+        time.sleep(3)
+    now = time.time()
+    older = APIClient().post("/api/v1/auth/token/", {**body, "code": pyotp.TOTP(secret).at(now - 65)}, format="json")
+    assert older.status_code == 400
+    late = APIClient().post("/api/v1/auth/token/", {**body, "code": pyotp.TOTP(secret).at(now - 30)}, format="json")
+    assert late.status_code == 201
