@@ -33,15 +33,18 @@ DIARY_SECTIONS = ("profile", "medications", "dose_changes", "episodes", "checkin
 
 # What the apps above the diary hold about the person, added to the JSON export as sections of their own
 # (the notifications app's reminder settings and devices): name -> function(user) -> JSON-able data.
-# Registered from their AppConfig.ready(), so the diary imports none of them; the importer reads only the
-# diary's sections and passes over these.
+# Registered from their AppConfig.ready(), so the diary imports none of them. A section registered with
+# `restore` is read back by the importer: restore(user, data) saves it or raises a ValidationError.
 EXTRA_SECTIONS: dict[str, Callable[[Any], Any]] = {}
+RESTORE_SECTIONS: dict[str, Callable[[Any, Any], None]] = {}
 
 
-def add_section(name: str, build: Callable[[Any], Any]) -> None:
+def add_section(name: str, build: Callable[[Any], Any], restore: Callable[[Any, Any], None] | None = None) -> None:
     if name in DIARY_SECTIONS:
         raise ValueError(f"{name!r} is one of the diary's own sections")
     EXTRA_SECTIONS[name] = build
+    if restore is not None:
+        RESTORE_SECTIONS[name] = restore
 
 
 def writable_columns(serializer_class) -> list[str]:

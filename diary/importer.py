@@ -35,6 +35,7 @@ from .exporter import (
     EPISODE_COLUMNS,
     FORMAT_NAME,
     MEDICATION_COLUMNS,
+    RESTORE_SECTIONS,
     restore_formula,
 )
 from .localtime import is_valid_zone
@@ -237,6 +238,9 @@ def _json_sources(name: str, text: str, errors: list[str]) -> list[Source]:
         sources.append(Source(f"{name} {kind}", kind, [(i + 1, row) for i, row in enumerate(rows)]))
     if isinstance(document.get("profile"), dict):
         sources.append(Source(f"{name} profile", "profile", [(1, document["profile"])]))
+    for section in RESTORE_SECTIONS:
+        if section in document:
+            sources.append(Source(f"{name} {section}", section, [(1, document[section])]))
     return sources
 
 
@@ -267,6 +271,12 @@ def import_sources(user, sources: list[Source], *, dry_run: bool = False) -> Rep
                     else:
                         if kind != "profile":
                             (report.created if created else report.unchanged)[kind] += 1
+        # Sections of the apps above the diary (reminder settings): after the profile, whose zone they use.
+        for source in (s for s in sources if s.kind in RESTORE_SECTIONS):
+            try:
+                RESTORE_SECTIONS[source.kind](user, source.rows[0][1])
+            except ValidationError as error:
+                errors.extend(f"{source.name}: {message}" for message in _flatten(error.detail))
         if errors or dry_run:
             transaction.set_rollback(True)
     if errors:

@@ -13,7 +13,7 @@ from cramptrack.json_types import StrictJSONTypes
 
 from . import vapid
 from .models import DigestDelivery, PushSubscription, ReminderDelivery, ReminderSettings
-from .reminders import BACK_OFF_AFTER, channel_for, ignored_in_row, in_quiet_hours
+from .reminders import BACK_OFF_AFTER, channel_for, ignored_in_row, in_quiet_hours, save_settings, settings_for
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -109,6 +109,19 @@ def exported_reminders(user) -> dict:
     if they never changed them) and devices."""
     reminder = ReminderSettings.objects.filter(user=user).first() or ReminderSettings(user=user)
     return dict(ExportedReminderSerializer(reminder).data)
+
+
+def restore_reminders(user, data) -> None:
+    """Read an export's "reminders" section back (diary.importer): the settings, validated as the API's
+    PATCH validates them. Devices are not restored: their keys never leave the server, so each phone
+    turns reminders on again, subscribing to this server's key."""
+    if not isinstance(data, dict):
+        raise serializers.ValidationError("The reminder settings must be an object.")
+    instance = settings_for(user)
+    writable = {name: value for name, value in data.items() if name in ExportedReminderSerializer.Meta.fields}
+    serializer = ReminderSettingsSerializer(instance, data=writable, partial=True)
+    serializer.is_valid(raise_exception=True)
+    save_settings(serializer.save, instance)
 
 
 def exported_sent(user) -> dict:

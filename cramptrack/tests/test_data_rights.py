@@ -261,11 +261,22 @@ def test_the_export_holds_reminder_settings_and_devices_but_no_push_credentials(
         "email_fallback": False, "devices": [],
     }  # fmt: skip
 
-    # The export still imports: the importer reads the diary's sections and passes over this one.
-    newcomer = api_client(make_user("newcomer@example.org"))
+    # The export imports into another account (another server): the settings come back, the devices cannot,
+    # since their keys never left; each phone turns reminders on again.
+    newcomer_user = make_user("newcomer@example.org")
+    EmailAddress.objects.create(user=newcomer_user, email=newcomer_user.email, verified=True, primary=True)
+    newcomer = api_client(newcomer_user)
     upload = io.BytesIO(raw)
     upload.name = "cramptrack.json"
     assert newcomer.post("/api/v1/import/", {"files": [upload]}).status_code == 200
+    restored = newcomer.get("/api/v1/reminders/").json()
+    assert {name: restored[name] for name in reminders} == {
+        **settings_body,
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+    }
+    assert restored["devices"] == [] and restored["channel"] == "email"  # the fallback until a phone subscribes
+    assert ReminderSettings.objects.get(user__email="newcomer@example.org").next_at is not None
     assert PushSubscription.objects.filter(user__email="newcomer@example.org").count() == 0
     vapid.vapid.cache_clear()
 

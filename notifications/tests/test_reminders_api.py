@@ -1,11 +1,14 @@
 """/api/v1/reminders/: settings, devices (owner-scoped) and their 400s."""
 
 import base64
+import io
+import json
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from diary.models import Episode
 from notifications.models import PushSubscription, ReminderSettings
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +143,46 @@ def test_a_device_subscribed_by_another_account_moves_to_it(alice, alice_api, bo
 
 def test_reminders_need_a_login(client):
     assert client.get("/api/v1/reminders/").status_code in (401, 403)
+
+
+def json_export(reminders, episodes=()) -> object:
+    """A JSON export file, as the import endpoint receives it."""
+    upload = io.BytesIO(
+        json.dumps(
+            {"format": "cramptrack-diary", "version": 1, "episodes": list(episodes), "reminders": reminders}
+        ).encode()
+    )
+    upload.name = "cramptrack.json"
+    return upload
+
+
+EPISODE = {"started_at": "2026-11-30T03:10:00+00:00", "muscle": "calf", "side": "left", "severity": 6}
+
+
+@pytest.mark.parametrize(
+    "reminders, message",
+    [
+        ({"enabled": True, "time": "23:30"}, "cramptrack.json reminders: time: This time is inside your quiet hours"),
+        ({"second_nudge_hours": 9}, "cramptrack.json reminders: second_nudge_hours:"),
+        ({"enabled": "sometimes"}, "cramptrack.json reminders: enabled:"),
+        (["08:00"], "cramptrack.json reminders: The reminder settings must be an object."),
+    ],
+)
+def test_bad_reminder_settings_in_an_import_are_400_and_nothing_is_saved(alice, alice_api, reminders, message):
+    response = alice_api.post("/api/v1/import/", {"files": [json_export(reminders, [EPISODE])]}, format="multipart")
+    assert response.status_code == 400
+    assert any(line.startswith(message) for line in response.json()["errors"]), response.json()
+    assert not Episode.objects.filter(user=alice).exists()
+    assert alice_api.get("/api/v1/reminders/").json()["enabled"] is False
+
+
+def test_an_import_preview_leaves_the_reminder_settings_as_they_are(alice, alice_api):
+    upload = json_export({"enabled": True, "time": "07:15"}, [EPISODE])
+    response = alice_api.post("/api/v1/import/", {"files": [upload], "dry_run": "true"}, format="multipart")
+    assert response.status_code == 200, response.json()
+    body = alice_api.get("/api/v1/reminders/").json()
+    assert (body["enabled"], body["time"]) == (False, "08:00")
+    upload = json_export({"enabled": True, "time": "07:15"}, [EPISODE])
+    assert alice_api.post("/api/v1/import/", {"files": [upload]}, format="multipart").status_code == 200
+    body = alice_api.get("/api/v1/reminders/").json()
+    assert (body["enabled"], body["time"]) == (True, "07:15")
