@@ -88,3 +88,51 @@ def test_an_import_is_previewed_line_by_line_then_saved_once(new_context, live):
         assert CheckIn.objects.filter(user=alice).count() == 2
         assert errors == []
     assert problems == []
+
+
+def test_a_slow_import_is_waited_for_and_said_to_be_under_way(new_context, live):
+    """A large file takes longer than the sync's 20 s timeout, twice (the preview, then the import):
+    the app says what it is doing, waits, and shows the server's answer, never "no connection"."""
+    alice = make_user("alice@example.org")
+    context = new_context(user=alice)
+    context.clock.install()  # the timeouts are fast-forwarded rather than waited for
+    page = context.new_page()
+    held = []
+
+    def hold_the_answer(route):
+        held.append((route, route.fetch()))  # the server has answered; the phone hears it only when released
+
+    page.route("**/api/v1/import/", hold_the_answer)
+    page.goto("/settings/")
+    settle(page)
+    page.set_input_files("#f-import-files", [file("headache_logs.csv", CHT_EXPORT)])
+    preview = page.locator("#import-preview")
+    preview.get_by_text("Checking your files…").wait_for()
+    eventually(page, lambda: len(held) == 1)
+    page.clock.fast_forward(60_000)
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    preview.get_by_text("Ready to import").wait_for()
+    assert page.locator('#import-form [data-error-for="files"]').is_hidden()
+
+    commit = page.get_by_role("button", name="Import")
+    commit.click()
+    preview.get_by_text("Importing…").wait_for()
+    assert commit.is_disabled()
+    eventually(page, lambda: len(held) == 2)
+    assert Episode.objects.filter(user=alice).count() == 2  # saved on the server, the phone still waiting
+    page.clock.fast_forward(60_000)
+    route, answer = held[1]
+    route.fulfill(response=answer)
+    preview.get_by_text("Imported.").wait_for()
+    assert "connection" not in preview.inner_text()
+    assert Episode.objects.filter(user=alice).count() == 2
+
+    # An answer that never comes: after five minutes the app says so, and that trying again is safe.
+    page.set_input_files("#f-import-files", [file("headache_logs.csv", CHT_EXPORT)])
+    preview.get_by_text("Checking your files…").wait_for()
+    eventually(page, lambda: len(held) == 3)
+    page.clock.fast_forward(5 * 60_000 + 1_000)
+    error = page.locator('#import-form [data-error-for="files"]')
+    error.get_by_text("The server didn't answer in time").wait_for()
+    assert preview.is_hidden()

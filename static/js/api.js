@@ -30,14 +30,15 @@ export async function csrfToken() {
   return (await cacheGet("csrftoken")) || "";
 }
 
-// Resolves to {status, ok, data}; rejects with NetworkError only when no whole answer came back in time.
-export async function send(method, url, body) {
+// Resolves to {status, ok, data}; rejects with NetworkError only when no whole answer came back in time
+// (`timeoutMs`: the sync's default, or longer for a request known to take long, as an import).
+export async function send(method, url, body, { timeoutMs = TIMEOUT_MS } = {}) {
   const headers = { Accept: "application/json" };
   const form = typeof FormData !== "undefined" && body instanceof FormData; // a file upload: the browser sets its type
   if (body !== undefined && body !== null && !form) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = await csrfToken();
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
   let response;
   let text = "";
   try {

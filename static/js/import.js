@@ -7,6 +7,10 @@ import { $, h, showErrors, toast, vocab } from "./ui.js";
 const IMPORT = "/api/v1/import/";
 const KINDS = { episodes: "Cramps", checkins: "Check-ins", medications: "Medicines", dose_changes: "Dose changes" };
 const SHOWN_ERRORS = 50;
+// A 10 MB file takes up to a minute on a small server (the preview, then the import again): far
+// beyond the sync's 20 s, which would give up and call a slow answer "no connection".
+const IMPORT_TIMEOUT_MS = 5 * 60 * 1000;
+const SLOW = "A large file can take a minute.";
 
 const form = $("#import-form");
 const preview = $("#import-preview");
@@ -33,9 +37,9 @@ async function upload(dryRun) {
   body.append("side", form.elements.side.value);
   body.append("dry_run", dryRun ? "true" : "false");
   try {
-    return await send("POST", IMPORT, body);
+    return await send("POST", IMPORT, body, { timeoutMs: IMPORT_TIMEOUT_MS });
   } catch (error) {
-    if (error instanceof NetworkError) return { status: 0 };
+    if (error instanceof NetworkError) return { status: 0, timedOut: error.timedOut };
     throw error;
   }
 }
@@ -51,13 +55,17 @@ function show(...children) {
   preview.hidden = false;
 }
 
+let checks = 0; // previews asked for: only the latest one's answer is shown
+
 function reset() {
+  checks += 1; // a preview still on its way is no longer wanted
   preview.hidden = true;
   actions.hidden = true;
   $("#import-leg").hidden = true;
 }
 
 function problem(response) {
+  if (response.timedOut) return "The server didn't answer in time. Try again: nothing is ever imported twice.";
   if (response.status === 0) return "You need a connection to import.";
   if (response.status === 413) return "These files are too large to import at once (10 MB at most).";
   return "";
@@ -70,7 +78,11 @@ async function check() {
     return;
   }
   showErrors(form, {});
+  const asked = checks;
+  show(h("p", {}, h("strong", {}, "Checking your files… "), SLOW));
   const response = await upload(true);
+  if (asked !== checks) return; // the files changed while this one was being checked
+  preview.hidden = true;
   const errors = response.data?.errors;
   if (!response.ok && !errors) {
     const messages = Object.values(response.data || {}).flat().join(" ");
@@ -114,8 +126,13 @@ $("#import-cancel").addEventListener("click", () => {
   reset();
 });
 
-$("#import-commit").addEventListener("click", async () => {
-  const response = await upload(false);
+$("#import-commit").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  show(h("p", {}, h("strong", {}, "Importing… "), SLOW));
+  const response = await upload(false).finally(() => {
+    button.disabled = false;
+  });
   if (!response.ok) {
     showErrors(form, { files: problem(response) || "The import failed; check the file again." });
     reset();
