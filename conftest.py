@@ -1,6 +1,8 @@
 """Shared test fixtures. The suite runs against the real PostgreSQL and Redis
 named by DATABASE_URL and REDIS_URL and stops at once if either is missing."""
 
+import time
+
 import pytest
 import redis
 from django.conf import settings
@@ -143,6 +145,15 @@ def smtp_server(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield catcher
     catcher.stop()
+
+
+def in_one_window(*limits, margin: float = 10.0) -> None:
+    """cramptrack.ratelimit counts in fixed windows, afresh from each multiple of a limit's length since the
+    epoch: a test that uses up a window and expects the next try refused must make all its tries in one.
+    If the current window ends within `margin` seconds, wait for the next one to begin."""
+    left = min(limit.seconds - time.time() % limit.seconds for limit in limits)
+    if left < margin:
+        time.sleep(left + 0.05)
 
 
 def make_user(email, zone="Europe/London", role="patient"):

@@ -3,7 +3,7 @@
 "Cramp now" button that stays dark at 3 a.m."""
 
 import io
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -34,8 +34,13 @@ def set_profile(user, **fields) -> None:
 
 
 def a_morning() -> datetime:
-    """Yesterday 09:30 on the phone: last night's hours are all in the past, whenever the test runs."""
-    return (datetime.now(ZoneInfo(ZONE)) - timedelta(days=1)).replace(hour=9, minute=30, second=0, microsecond=0)
+    """Yesterday 09:30 on the phone: last night's hours are all in the past, whenever the test runs. The
+    morning after a clock change is skipped for the day before: a spring-forward night has 12 hour chips."""
+    zone = ZoneInfo(ZONE)
+    morning = datetime.combine(datetime.now(zone).date() - timedelta(days=1), time(9, 30), tzinfo=zone)
+    while (morning - timedelta(days=1)).replace(hour=20).utcoffset() != morning.utcoffset():
+        morning -= timedelta(days=1)
+    return morning
 
 
 def test_last_night_at_3_is_four_taps_from_hour_chips_in_the_chosen_clock(new_context, live):

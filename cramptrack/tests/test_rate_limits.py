@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from conftest import in_one_window
 from cramptrack.ratelimit import Limit, hit
-from sharing import grants
+from sharing import grants, limits
 from sharing.tests.conftest import make_clinician, signed_in
 
 WRONG = "not the password at all"
@@ -116,6 +117,7 @@ def test_share_code_tries_count_per_client_address_behind_a_proxy(settings, alic
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     grants.create_code(alice, {}, timezone.now() + timezone.timedelta(days=90))
     clinicians = [make_clinician(f"g{i}@x.example") for i in range(3)]
+    in_one_window(limits.CODE_ATTEMPTS_PER_USER, limits.CODE_ATTEMPTS_PER_IP)
     statuses = []
     for i in range(21):
         page = signed_in(clinicians[i % 3]).post(

@@ -14,11 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import make_user
+from conftest import in_one_window, make_user
 from cramptrack.celery import app
 from diary.models import CheckIn, Episode, Profile
 from diary.recording import upsert_checkin
 from notifications import reminders, tasks
+from notifications.api import TEST_PUSHES
 from notifications.emails import email_token
 from notifications.models import PushSubscription, ReminderDelivery, ReminderSettings
 from notifications.reminders import checkin_uuid
@@ -99,6 +100,7 @@ def test_the_reminder_reaches_the_phone_signed_and_encrypted(push_service, alice
 def test_the_test_button_pushes_to_every_device_and_says_which_are_gone(push_service, alice, alice_api):
     phone, laptop = device(alice, push_service), device(alice, push_service)
     laptop.answer = 410
+    in_one_window(TEST_PUSHES)
     assert alice_api.post("/api/v1/reminders/test/").json() == {"sent": 1, "removed": 1}
     assert [p["type"] for p in push_service.received(phone)] == ["test"]
     assert PushSubscription.objects.filter(user=alice).count() == 1

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from sharing import codes, grants
+from conftest import in_one_window
+from sharing import codes, grants, limits
 from sharing.access import grant_or_404
 from sharing.models import AccessLog, Grant
 
@@ -105,6 +106,7 @@ def test_inviting_needs_a_confirmed_address(diary):
 def test_invitations_are_rate_limited(smtp_server, diary):
     verify_email(diary)
     client = api(diary)
+    in_one_window(limits.INVITATIONS_PER_PATIENT)
     responses = [
         client.post(reverse("share-invitations"), {"email": f"dr{i}@x.example"}, format="json") for i in range(11)
     ]
@@ -189,6 +191,7 @@ def test_a_share_code_lasts_24_hours(diary, dr):
 def test_share_code_guesses_are_limited_per_account(diary, dr):
     _, code = grants.create_code(diary, {}, timezone.now() + timedelta(days=90))
     client = clinician_api(dr)
+    in_one_window(limits.CODE_ATTEMPTS_PER_USER, limits.CODE_ATTEMPTS_PER_IP)
     wrong = [client.post(reverse("clinician-api-redeem"), {"code": "2345-6789"}, format="json") for _ in range(10)]
     assert [r.status_code for r in wrong] == [400] * 10
     # The eleventh try is refused before the code is even looked at, right or wrong.
@@ -201,6 +204,7 @@ def test_share_code_guesses_are_limited_per_account(diary, dr):
 def test_share_code_guesses_are_limited_per_address_across_accounts(diary):
     _, code = grants.create_code(diary, {}, timezone.now() + timedelta(days=90))
     clinicians = [make_clinician(f"guesser{i}@x.example") for i in range(3)]
+    in_one_window(limits.CODE_ATTEMPTS_PER_USER, limits.CODE_ATTEMPTS_PER_IP)
     statuses = []
     for i in range(21):
         client = clinician_api(clinicians[i % 3])
