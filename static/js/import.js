@@ -126,13 +126,10 @@ $("#import-cancel").addEventListener("click", () => {
   reset();
 });
 
-$("#import-commit").addEventListener("click", async (event) => {
-  const button = event.currentTarget;
-  button.disabled = true;
+$("#import-commit").addEventListener("click", async () => {
+  actions.hidden = true; // one tap imports once
   show(h("p", {}, h("strong", {}, "Importing… "), SLOW));
-  const response = await upload(false).finally(() => {
-    button.disabled = false;
-  });
+  const response = await upload(false);
   if (!response.ok) {
     showErrors(form, { files: problem(response) || "The import failed; check the file again." });
     reset();
