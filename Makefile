@@ -65,7 +65,7 @@ PYTEST := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS
 test: $(BIN)/.installed $(AXE)
 	$(PYTEST) $(PYTEST_ARGS)
 
-## test-fast: the developer's inner loop, under 2 minutes: the same suite less the tests marked
+## test-fast: the developer's inner loop, about 2 minutes: the same suite less the tests marked
 ## browser, embedded, servers (they start processes of their own) and slow (pytest.ini)
 test-fast: $(BIN)/.installed
 	$(PYTEST) -m "not browser and not embedded and not servers and not slow" $(PYTEST_ARGS)
