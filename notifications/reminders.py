@@ -84,6 +84,22 @@ def save_settings(save: Callable, instance: ReminderSettings) -> None:
         ReminderSettings.objects.filter(pk=instance.pk).update(next_at=instance.next_at)
 
 
+def follow_zone(sender, instance: Profile, raw: bool = False, update_fields=None, **kwargs) -> None:
+    """Profile post_save: a changed zone moves the next reminder to the new zone's local time at once. Left to
+    the planner, it would wait for the old zone's instant, find it stale and move to the next day, so a move
+    east lost the morning that came round in the new zone before the old zone's time."""
+    if raw or (update_fields is not None and "timezone" not in update_fields):
+        return
+    zone = instance.zone
+    for reminder in ReminderSettings.objects.filter(user_id=instance.user_id, enabled=True, next_at__isnull=False):
+        assert reminder.next_at is not None  # filtered above
+        if next_daily(reminder.next_at - timedelta(seconds=1), zone, reminder.time) != reminder.next_at:
+            # Conditional: a planner that moved it meanwhile wins (its stale zone is caught at the next plan).
+            ReminderSettings.objects.filter(pk=reminder.pk, next_at=reminder.next_at).update(
+                next_at=next_daily(timezone.now(), zone, reminder.time)
+            )
+
+
 def email_reachable(user_ids) -> set[int]:
     """People whose address can take a reminder: active, verified, and not the one that bounced."""
     verified = EmailAddress.objects.filter(

@@ -139,6 +139,22 @@ def test_after_a_move_to_another_zone_it_comes_at_the_new_local_time(push_servic
     assert [p["night"] for p in push_service.received(phone)] == ["2026-11-02"]
 
 
+def test_a_move_east_saved_before_the_new_mornings_time_gets_that_morning(push_service):
+    # Reminders at one local time in Los Angeles; the phone's new zone, Tokyo, is saved (PATCH /api/v1/me/) an
+    # hour before that time comes round there: it comes then, not a day later after the old zone's instant.
+    now = timezone.now()
+    tokyo = ZoneInfo("Asia/Tokyo")
+    at = (now + timedelta(hours=1)).astimezone(tokyo).replace(second=0, microsecond=0)
+    user = person(zone="America/Los_Angeles", at=at.time(), start=now, quiet_start=time(0), quiet_end=time(0))
+    phone = device(user, push_service)
+    api = APIClient()
+    api.force_authenticate(user)
+    assert api.patch("/api/v1/me/", {"timezone": "Asia/Tokyo"}, format="json").status_code == 200
+    assert ReminderSettings.objects.get(user=user).next_at == at
+    assert tick(at) == ["sent"]
+    assert [p["night"] for p in push_service.received(phone)] == [(at.date() - timedelta(days=1)).isoformat()]
+
+
 def test_no_reminder_for_a_night_already_answered(push_service):
     user = person()
     device(user, push_service)
