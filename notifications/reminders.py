@@ -283,6 +283,15 @@ def payload(row: ReminderDelivery) -> dict:
     }
 
 
+def ttl(row: ReminderDelivery, reminder: ReminderSettings, now) -> int:
+    """How long the push service may hold it for a phone that is off: never past REMINDER_LATE_MINUTES after
+    its time (a retry gets what is left, not the whole window again), nor into the person's quiet hours."""
+    until = row.due_at + timedelta(minutes=settings.REMINDER_LATE_MINUTES)
+    if reminder.quiet_start != reminder.quiet_end:
+        until = min(until, next_daily(now, row.user.profile.zone, reminder.quiet_start))
+    return max(int((until - now).total_seconds()), 0)
+
+
 def send(delivery_id: int, now=None) -> str:
     return send_batch([delivery_id], now=now)[delivery_id]
 
@@ -314,7 +323,7 @@ def send_batch(delivery_ids: list[int], now=None, session: requests.Session | No
                 continue
             devices = batch.devices.get(row.user_id, [])
             if devices:
-                outcome = push.send(devices, payload(row), session, ttl=settings.REMINDER_LATE_MINUTES * 60)
+                outcome = push.send(devices, payload(row), session, ttl=ttl(row, batch.settings[row.user_id], row_now))
                 gone = set(outcome.gone)
                 batch.devices[row.user_id] = [d for d in devices if d.pk not in gone]
                 if outcome.delivered:

@@ -234,6 +234,19 @@ def test_quiet_hours_and_lateness_skip_rather_than_send_late(push_service):
     assert [m.subscription for m in push_service.messages] == [nudged_phone.id]
 
 
+def test_a_push_is_never_held_for_a_phone_past_the_late_limit_or_into_quiet_hours(push_service):
+    morning = person("morgan@example.org")  # 08:00, may arrive until 10:00
+    evening = person("eve@example.org", at=time(21, 0), quiet_start=time(22, 0), quiet_end=time(7, 0))
+    morning_phone, evening_phone = device(morning, push_service), device(evening, push_service)
+    morning_phone.answer = 500
+    assert tick(MONDAY_0800_LONDON) == ["failed"]
+    morning_phone.answer = 201
+    assert tick(MONDAY_0800_LONDON.replace(hour=9, minute=30)) == ["sent"]  # the retry: 30 minutes left
+    assert tick(MONDAY_0800_LONDON.replace(hour=21)) == ["sent"]  # an hour before quiet hours
+    ttls = {m.subscription: int(m.headers["ttl"]) for m in push_service.messages}
+    assert ttls == {morning_phone.id: 30 * 60, evening_phone.id: 60 * 60}
+
+
 def test_a_gone_subscription_is_removed_and_the_other_device_still_gets_it(push_service):
     user = person()
     phone, old_tablet = device(user, push_service), device(user, push_service)
