@@ -276,6 +276,7 @@ def payload(row: ReminderDelivery) -> dict:
     return {
         "type": "checkin",
         "night": night,
+        "user": str(row.user_id),  # whose night: a phone shared after a logout must not answer it for another
         "title": "Any cramps last night?",
         "body": "One tap answers it: a night without an answer is missing from your patterns.",
         "tag": f"checkin-{night}",

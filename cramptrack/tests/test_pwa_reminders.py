@@ -198,6 +198,63 @@ def test_i_had_cramps_leads_to_the_log_for_that_night_and_a_plain_tap_to_its_che
     assert night_rows(alice, night) == []
 
 
+def test_a_reminder_for_another_account_is_not_answered_into_this_diary(new_context, live):
+    # Bob's phone, now Alice's: a reminder still addressed to Bob must not file his night in her diary.
+    alice, bob = make_user("alice@example.org"), make_user("bob@example.org")
+    context, page = app_with_worker(new_context, live, alice)
+    night = last_night()
+    deliver_push(context, page, live, checkin_payload(bob, night))
+    eventually(page, lambda: shown(page, f"checkin-{night}"))
+    assert tap(context, f"checkin-{night}", "no-cramps") == ["not-yours"]
+    wait_pending(page, 0)
+    assert CheckIn.objects.filter(date=night).count() == 0
+    assert shown(page, f"checkin-{night}") == []
+
+
+def test_a_night_answered_in_the_app_closes_its_reminder(new_context, live):
+    alice = make_user("alice@example.org")
+    context, page = app_with_worker(new_context, live, alice)
+    night = last_night()
+    now = local_now()
+    if now.hour < 4:  # the home screen asks about last night from 4 a.m.
+        page.clock.install(time=now.replace(hour=8, minute=0))
+        page.goto("/")
+        settle(page)
+    deliver_push(context, page, live, checkin_payload(alice, night))
+    eventually(page, lambda: shown(page, f"checkin-{night}"))
+    page.click("#morning-none")
+    eventually(page, lambda: shown(page, f"checkin-{night}") == [])
+    [row] = eventually(page, lambda: night_rows(alice, night))
+    assert row.no_cramps is True
+
+
+def test_logging_out_takes_this_phone_off_the_accounts_reminders(new_context, live):
+    alice, bob = make_user("alice@example.org"), make_user("bob@example.org")
+    context, page = app_with_worker(new_context, live, alice)
+    here = device(alice, "https://push.example.net/send/this-phone", "This phone")
+    elsewhere = device(alice, "https://push.example.net/send/her-laptop", "Laptop")
+    bobs = device(bob, "https://push.example.net/send/bobs-phone", "Bob's phone")
+    page.evaluate(
+        """(id) => new Promise((resolve, reject) => {
+             const open = indexedDB.open("cramptrack");
+             open.onerror = () => reject(open.error);
+             open.onsuccess = () => {
+               const tx = open.result.transaction("cache", "readwrite");
+               tx.objectStore("cache").put(id, "push-device");
+               tx.oncomplete = () => resolve();
+               tx.onerror = () => reject(tx.error);
+             };
+           })""",
+        here.id,
+    )
+    page.goto("/accounts/logout/")
+    settle(page)
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/accounts/login/**")
+    remaining = set(type(here).objects.values_list("pk", flat=True))
+    assert remaining == {elsewhere.pk, bobs.pk}  # only this phone, and only hers
+
+
 # --- You > Morning reminder, against the server's API ----------------------------------------------
 
 

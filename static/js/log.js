@@ -5,7 +5,7 @@ import { NetworkError, load, loadAll, send } from "./api.js";
 import { boot, ready } from "./app.js";
 import { URGENT, banner } from "./flags.js";
 import { deleteEpisode, entries, onChange, saveCheckin, saveEpisode, sync, uuid } from "./outbox.js";
-import { $, $$, addDays, dayText, episodeText, h, hourText, isoDate, localInput, nightOf, nightText, shortNight, timeText, toast, today } from "./ui.js";
+import { $, $$, addDays, closeReminder, dayText, episodeText, h, hourText, isoDate, localInput, nightOf, nightText, shortNight, timeText, toast, today } from "./ui.js";
 
 boot();
 
@@ -219,6 +219,7 @@ async function refreshToday() {
   const checkin = known.checkins[night];
   const cramps = known.episodes.filter((e) => e.night === night);
   const answered = checkin?.no_cramps === true || checkin?.no_cramps === false || cramps.length > 0;
+  if (answered) closeReminder(night);
   const flowOpen = !$("#quick-log").hidden || !$("#step-done").hidden;
   if (!flowOpen) {
     // Between midnight and 4 a.m. "last night" is the night still going on.
@@ -262,6 +263,7 @@ async function refreshToday() {
 $("#morning-none").addEventListener("click", async () => {
   const night = addDays(today(), -1);
   await saveCheckin(night, { no_cramps: true });
+  closeReminder(night);
   $("#morning").hidden = true;
   $("#morning-done").hidden = false;
   $("#morning-done-text").textContent = "Cramp-free night recorded. Good morning!";

@@ -61,8 +61,11 @@ export async function answer(notification, action) {
   notification.close();
   const payload = notification.data || {};
   const night = checkinNight(payload);
-  // The outbox files entries under whoever last opened the app on this phone: nobody, and the app asks.
-  if (!night || action !== NO_CRAMPS || !(await cacheGet("user"))) return openPage(pageFor(payload, action));
+  // The outbox files entries under whoever last opened the app on this phone: nobody, and the app asks;
+  // someone else (the phone changed hands), and the reminder is not theirs to answer.
+  const owner = await cacheGet("user");
+  if (night && payload.user && String(payload.user) !== String(owner)) return "not-yours";
+  if (!night || action !== NO_CRAMPS || !owner) return openPage(pageFor(payload, action));
   await saveCheckin(night, { no_cramps: true });
   await sync({ force: true });
   const left = await pendingRecord(`checkin:${night}`);
