@@ -61,7 +61,8 @@ def week_before(instant: datetime, zone: ZoneInfo) -> date:
 def next_daily(after: datetime, zone: ZoneInfo, at: time) -> datetime:
     """The first local `at` strictly after `after`, as a UTC instant; on the local calendar, like next_weekly.
 
-    A time that a spring-forward day skips (02:30) falls on the first instant after the gap."""
+    A time that a spring-forward day skips is read with the offset before the gap, so it comes as much later
+    as the clocks went forward (02:30 in London becomes 03:30)."""
     local = after.astimezone(zone)
     for day in (local.date(), local.date() + timedelta(days=1), local.date() + timedelta(days=2)):
         candidate = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
