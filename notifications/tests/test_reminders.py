@@ -83,6 +83,7 @@ def test_the_reminder_reaches_the_phone_signed_and_encrypted(push_service, alice
     assert message.payload == {
         "type": "checkin",
         "night": night,
+        "user": str(alice.pk),  # whose night: the app answers only its own
         "title": "Any cramps last night?",
         "body": "One tap answers it: a night without an answer is missing from your patterns.",
         "tag": f"checkin-{night}",
