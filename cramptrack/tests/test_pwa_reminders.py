@@ -249,6 +249,7 @@ def test_logging_out_takes_this_phone_off_the_accounts_reminders(new_context, li
     )
     page.goto("/accounts/logout/")
     settle(page)
+    page.get_by_text("Morning reminders stop on this phone when you log out.").wait_for()
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/accounts/login/**")
     remaining = set(type(here).objects.values_list("pk", flat=True))

@@ -7,6 +7,10 @@ import { cacheClear, cacheGet } from "./store.js";
 
 const warning = document.getElementById("logout-pending");
 
+cacheGet("push-device").then((device) => {
+  document.getElementById("logout-reminders").hidden = !device;
+});
+
 cacheGet("user").then(async (owner) => {
   setUser(owner);
   const { pending, attention } = await counts();
