@@ -586,3 +586,17 @@ def test_the_clinician_sees_a_red_flag_until_the_patient_acknowledges_it_then_in
 
     Grant.objects.filter(pk=grant.pk).update(insights=False)
     assert "Swollen, red or warm" not in get(grant, "clinician-patient").content.decode()
+
+
+def test_a_report_without_cramps_shared_shows_no_cramp_rates_around_medicine_starts(diary, dr):
+    # Medications only: the report lists the courses, but the rates before and after a start
+    # are counted from the cramps and check-ins the patient kept back.
+    grant = make_grant(diary, dr, episodes_checkins=False, insights=False, medications=True)
+    for name in ("clinician-report", "clinician-report-pdf"):
+        response = get(grant, name)
+        assert response.status_code == 200
+    page = get(grant, "clinician-report").content.decode()
+    assert "Atorvastatin" in page
+    assert "/night" not in page and "nights before" not in page and "logged)" not in page
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(get(grant, "clinician-report-pdf").content)).pages)
+    assert "Atorvastatin" in text and "/night" not in text and "nights before" not in text
