@@ -20,7 +20,9 @@ class SharedPracticeSerializer(serializers.ModelSerializer):
     """A practice the patient shares with, and its members now: everyone who can read."""
 
     id = serializers.UUIDField(source="uuid", read_only=True)
-    members = PracticeMemberSerializer(source="memberships", many=True, read_only=True)
+    members = PracticeMemberSerializer(
+        source="memberships", many=True, read_only=True, help_text="who can read now; empty once the share is over"
+    )
 
     class Meta:
         model = Practice
@@ -62,6 +64,13 @@ class ShareSerializer(serializers.ModelSerializer):
 
     def get_status(self, grant) -> str:
         return grant.status()
+
+    def to_representation(self, grant):
+        data = super().to_representation(grant)
+        # The members are who can read now: nobody, once the share is over (as on the /sharing/ page).
+        if data["practice"] is not None and data["status"] != Grant.Status.ACTIVE:
+            data["practice"]["members"] = []
+        return data
 
     def get_clinician(self, grant) -> str:
         return grant.clinician_email or grant.invited_email

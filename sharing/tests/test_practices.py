@@ -402,3 +402,14 @@ def test_the_fhir_patient_id_is_one_per_patient_and_practice(practice_grant, sur
     bob = make_user("bob2@example.org")
     others = {fhir.patient_id(direct), fhir.patient_id(other), fhir.patient_id(make_grant(bob, dr, practice=surgery))}
     assert by_admin not in others and len(others) == 3
+
+
+def test_the_api_lists_no_members_once_a_practice_share_is_over(practice_grant, surgery):
+    # As the /sharing/ page: the members are who can read now, and nobody can once it is revoked.
+    api = patient_api(practice_grant.patient)
+    assert api.post(reverse("share-revoke", args=[practice_grant.uuid])).data["practice"]["members"] == []
+    practices.add_member(surgery.admin, surgery.uuid, make_clinician("later@riverside.example").email)
+    [share] = api.get(reverse("shares")).data["results"]
+    assert share["status"] == "revoked" and share["practice"]["name"] == "Riverside Surgery"
+    assert share["practice"]["members"] == []
+    assert api.get(reverse("share-detail", args=[practice_grant.uuid])).data["practice"]["members"] == []
