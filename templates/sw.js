@@ -59,23 +59,27 @@ self.addEventListener("fetch", (event) => {
 
 async function page(event) {
   const request = event.request;
-  const cached = () =>
-    caches.match(request, { cacheName: PAGES_CACHE, ignoreSearch: true }).then(
-      (hit) => hit || caches.match("/", { cacheName: PAGES_CACHE }),
-    );
+  const path = new URL(request.url).pathname;
+  // Only the app's own pages have a saved copy: any other page (sharing, the clinician's, the account
+  // pages) comes from the server or not at all, never as the log page standing in for it.
+  const shell = SHELL_PAGES.includes(path);
+  const cached = async () =>
+    shell &&
+    ((await caches.match(request, { cacheName: PAGES_CACHE, ignoreSearch: true })) ||
+      (await caches.match("/", { cacheName: PAGES_CACHE })));
   const network = fetch(request).then(async (response) => {
-    const path = new URL(request.url).pathname;
     // A page carrying a one-off message says no-store: it is not the shell to keep.
     const once = (response.headers.get("Cache-Control") || "").includes("no-store");
-    if (response.ok && !response.redirected && !once && SHELL_PAGES.includes(path)) {
+    if (response.ok && !response.redirected && !once && shell) {
       const copy = response.clone();
       event.waitUntil(caches.open(PAGES_CACHE).then((cache) => cache.put(path, copy)));
     }
     return response;
   });
-  // A phone with one bar of signal should not keep someone with a cramp waiting.
-  const timeout = new Promise((resolve) => setTimeout(resolve, NETWORK_TIMEOUT_MS));
   try {
+    if (!shell) return await network;
+    // A phone with one bar of signal should not keep someone with a cramp waiting.
+    const timeout = new Promise((resolve) => setTimeout(resolve, NETWORK_TIMEOUT_MS));
     const first = await Promise.race([network, timeout]);
     if (first) return first;
     return (await cached()) || (await network);

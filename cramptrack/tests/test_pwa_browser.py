@@ -374,6 +374,24 @@ def test_a_bounced_address_and_a_paused_email_are_shown_on_you_with_the_way_back
     eventually(page, lambda: profile.get().digest_paused_at is None)
 
 
+def test_offline_a_page_outside_the_app_says_so_rather_than_showing_the_log_page(new_context, live):
+    alice = make_user("alice@example.org")
+    context = new_context(user=alice, service_workers="allow")
+    page = context.new_page()
+    page.goto("/")
+    wait_for_worker(page)
+    page.goto("/sharing/")  # online: the server's page
+    assert page.get_by_role("heading", level=1).inner_text() != ""
+    assert page.locator("#cramp-now").count() == 0
+
+    context.set_offline(True)
+    page.goto("/sharing/")
+    assert "You're offline and this page isn't saved on this phone yet." in page.inner_text("body")
+    assert page.locator("#cramp-now").count() == 0
+    page.goto("/")  # the app's own pages still open offline
+    page.wait_for_selector("#cramp-now")
+
+
 def test_offline_five_cramps_survive_a_reload_and_sync_exactly_once(new_context, live):
     alice = make_user("alice@example.org")
     context = new_context(user=alice, service_workers="allow")
