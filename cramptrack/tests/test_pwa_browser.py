@@ -546,6 +546,41 @@ def test_refused_entries_wait_for_the_user_and_conflicts_are_shown(new_context, 
     assert Episode.objects.filter(user=alice).count() == 1
 
 
+def test_two_accounts_on_one_phone_never_share_a_waiting_check_in(new_context, live):
+    # Alice answers a night offline and logs out with it waiting (the outbox keeps it for her next
+    # login); Bob logs in on the same phone and fills in the same date. His answer is his: it must
+    # not merge into her waiting entry, and so into her diary.
+    alice = make_user("alice@example.org")
+    bob = make_user("bob@example.org")
+    page = new_context(user=alice).new_page()
+    page.goto("/")
+    wait_pending(page, 0)
+    night = (local_now() - timedelta(days=1)).date().isoformat()
+    page.context.set_offline(True)
+    mine = page.evaluate(
+        """async ([alice, bob, night]) => {
+          const outbox = await import("/static/js/outbox.js");
+          outbox.setUser(alice);
+          await outbox.saveCheckin(night, { no_cramps: true, fluids_cups: 8 });
+          outbox.setUser(bob);  // what the next login's pages do (app.js boot)
+          await outbox.saveCheckin(night, { fluids_cups: 3, stress: 7 });
+          const bobs = await outbox.entries();
+          outbox.setUser(alice);
+          const alices = await outbox.entries();
+          return { bobs: bobs.map((e) => [e.date, e.body]), alices: alices.map((e) => [e.date, e.body]) };
+        }""",
+        [str(alice.pk), str(bob.pk), night],
+    )
+    assert mine["bobs"] == [[night, {"fluids_cups": 3, "stress": 7}]]
+    assert mine["alices"] == [[night, {"no_cramps": True, "fluids_cups": 8}]]
+
+    page.context.set_offline(False)  # the page is Alice's: her entry goes to her diary
+    eventually(page, lambda: CheckIn.objects.filter(user=alice).exists())
+    stored = CheckIn.objects.get(user=alice)
+    assert (stored.no_cramps, stored.fluids_cups, stored.stress) == (True, 8, None)
+    assert not CheckIn.objects.filter(user=bob).exists()
+
+
 def test_service_worker_is_registered_and_the_manifest_is_installable(playwright, live, tmp_path):
     from cramptrack.tests.conftest import CHROMIUM, CHROMIUM_ARGS, session_for
 

@@ -5,7 +5,7 @@
 import { loadAll } from "./api.js";
 import { boot, ready } from "./app.js";
 import { enhance, fill, read, write } from "./forms.js";
-import { CHECKINS, entries, saveCheckin } from "./outbox.js";
+import { CHECKINS, entries, pendingCheckin, saveCheckin } from "./outbox.js";
 import { $, $$, addDays, closeReminder, cupsFromFluid, dayText, fluidFromCups, fluidUnit, h, nightOf, showErrors, today } from "./ui.js";
 
 boot();
@@ -45,7 +45,7 @@ async function checkinFor(day) {
   // The list (empty or one row) rather than the detail URL, whose 404 browsers log as an error.
   const server = await loadAll(`${CHECKINS}?since=${day}&until=${day}`, `checkin:${day}`);
   const stored = server.data[0] || {};
-  const pending = (await entries()).find((e) => e.id === `checkin:${day}`);
+  const pending = await pendingCheckin(day);
   return { ...stored, ...(pending?.body || {}) };
 }
 

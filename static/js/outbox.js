@@ -7,7 +7,9 @@
 //
 // An entry: {id, kind, method, url, body, date?, rev, first_rev, attempts,
 // next_at, last_error, state: "pending" | "attention", problem, user, created}.
-// `id` is the record's uuid (check-ins: "checkin:DATE"; the profile: "profile").
+// `id` is the record's uuid (check-ins: "checkin:USER:DATE"; the profile: "profile:USER"). The rows
+// without a uuid of their own are keyed by their owner too: when two accounts use one phone, one's
+// check-in for a date never merges into the other's entry still waiting here (and so into their diary).
 // `rev` grows with every local edit; `first_rev` is the rev first sent, so after
 // an answer we know whether the user changed the record in the meantime.
 
@@ -61,12 +63,13 @@ export function uuid() {
 // --- Writing into the outbox ---------------------------------------------------
 
 // Apply `change(entry or undefined)` to one entry in one transaction; it returns
-// the new entry, or null to remove it.
-async function edit(id, change) {
+// the new entry, or null to remove it. `key` is an id, or a function of the owner that makes one (checkinId, profileId).
+async function edit(key, change) {
   const owner = await user();
+  const id = typeof key === "function" ? key(owner) : key;
   const result = await transact("outbox", "readwrite", async (store) => {
     const before = await req(store.get(id));
-    const after = change(before);
+    const after = change(before, owner);
     if (after === null) {
       if (before) await req(store.delete(id));
     } else if (after !== before) {
@@ -150,18 +153,22 @@ export function deleteEpisode(id) {
   return removeRecord("episode", EPISODES, id);
 }
 
+const checkinId = (date) => (owner) => `checkin:${owner}:${date}`;
+const profileId = (owner) => `profile:${owner}`;
+
 // Check-ins upsert by date, so partial saves merge into one pending PATCH.
 export function saveCheckin(date, fields) {
-  return edit(`checkin:${date}`, (entry) => {
+  const id = checkinId(date);
+  return edit(id, (entry, owner) => {
     if (entry) return ready(entry, { body: { ...entry.body, ...fields } });
-    return fresh({ id: `checkin:${date}`, kind: "checkin", date, method: "PATCH", url: detailUrl(CHECKINS, date), body: { ...fields } });
+    return fresh({ id: id(owner), kind: "checkin", date, method: "PATCH", url: detailUrl(CHECKINS, date), body: { ...fields } });
   });
 }
 
 export function saveProfile(fields) {
-  return edit("profile", (entry) => {
+  return edit(profileId, (entry, owner) => {
     if (entry) return ready(entry, { body: { ...entry.body, ...fields } });
-    return fresh({ id: "profile", kind: "profile", method: "PATCH", url: ME, body: { ...fields } });
+    return fresh({ id: profileId(owner), kind: "profile", method: "PATCH", url: ME, body: { ...fields } });
   });
 }
 
@@ -197,6 +204,21 @@ export async function counts() {
 export async function pendingRecord(id) {
   const entry = (await entries()).find((e) => e.id === id);
   return entry || null;
+}
+
+// This account's waiting check-in for a date (one entry; a phone updated from a version that keyed
+// them "checkin:DATE" may hold two, the older sent first: their fields merged, the later winning).
+export async function pendingCheckin(date) {
+  const mine = (await entries()).filter((e) => e.kind === "checkin" && e.date === date);
+  if (!mine.length) return null;
+  const shown = mine.find((e) => e.state === "attention") || mine[mine.length - 1];
+  return { ...shown, body: Object.assign({}, ...mine.map((e) => e.body)) };
+}
+
+// This account's waiting profile change, if any.
+export async function pendingProfile() {
+  const mine = (await entries()).filter((e) => e.kind === "profile");
+  return mine.length ? { ...mine[mine.length - 1], body: Object.assign({}, ...mine.map((e) => e.body)) } : null;
 }
 
 // --- Sending -----------------------------------------------------------------------

@@ -7,7 +7,7 @@
 // with no connection it waits in IndexedDB and is sent by Background Sync or
 // by the app the next time it opens.
 
-import { pendingRecord, saveCheckin, sync } from "./outbox.js";
+import { pendingCheckin, saveCheckin, sync } from "./outbox.js";
 import { cacheGet } from "./store.js";
 
 export const NO_CRAMPS = "no-cramps";
@@ -68,7 +68,7 @@ export async function answer(notification, action) {
   if (!night || action !== NO_CRAMPS || !owner) return openPage(pageFor(payload, action));
   await saveCheckin(night, { no_cramps: true });
   await sync({ force: true });
-  const left = await pendingRecord(`checkin:${night}`);
+  const left = await pendingCheckin(night);
   if (left?.state === "attention") return tellRefused(night, left);
   // Still on this phone (offline): the browser fires "sync" when the network is back.
   if (left) await self.registration.sync?.register("outbox").catch(() => {});

@@ -4,7 +4,7 @@
 import { fieldMessages, load, loadAll, send } from "./api.js";
 import { boot, ready } from "./app.js";
 import { fieldNames, fill, readAll } from "./forms.js";
-import { ME, MEDICATIONS, entries, onChange, saveMedication, saveProfile, uuid } from "./outbox.js";
+import { ME, MEDICATIONS, entries, onChange, pendingProfile, saveMedication, saveProfile, uuid } from "./outbox.js";
 import { cacheClear, transact, req } from "./store.js";
 import { $, $$, dayText, h, hourText, label, showErrors, toast, today } from "./ui.js";
 import "./import.js";
@@ -26,7 +26,7 @@ function zoneOptions(current) {
 
 async function loadProfile() {
   const result = await load(ME, "me");
-  const pending = (await entries()).find((e) => e.id === "profile");
+  const pending = await pendingProfile();
   const profile = { ...(result.data || {}), ...(pending?.body || {}) };
   zoneOptions(profile.timezone);
   fill(profileForm, profile);
