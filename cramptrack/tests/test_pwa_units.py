@@ -99,6 +99,22 @@ def test_not_sure_of_the_time_in_the_morning_files_a_guess_on_last_night(new_con
     assert (episode.time_approximate, episode.night) == (True, morning.date() - timedelta(days=1))
 
 
+def test_not_sure_of_the_time_in_the_small_hours_files_it_on_the_night_going_on(new_context, live):
+    alice = make_user("alice@example.org")
+    small_hours = a_morning().replace(hour=1, minute=30)
+    page = new_context(user=alice).new_page()
+    page.clock.set_fixed_time(small_hours)
+    page.goto("/")
+    settle(page)
+    page.click("#cramp-earlier")
+    page.click("#when-unsure")
+    page.click('[data-muscle="calf"]')
+    page.click('[data-side="left"]')
+    page.wait_for_selector("#step-done:not([hidden])")
+    [episode] = eventually(page, lambda: list(Episode.objects.filter(user=alice)))
+    assert (episode.time_approximate, episode.night) == (True, small_hours.date() - timedelta(days=1))
+
+
 @pytest.mark.parametrize(
     "unit, label, yesterday_text, first_tap, stored",
     [

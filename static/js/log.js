@@ -149,9 +149,12 @@ function reset() {
 $("#cramp-now").addEventListener("click", () => startFlow("now"));
 $("#cramp-earlier").addEventListener("click", () => startFlow("earlier"));
 $("#when-unsure").addEventListener("click", () => {
-  const at = new Date();
-  at.setHours(3, 0, 0, 0); // the middle of last night; marked as a guess
-  chooseTime(at > new Date() ? new Date(at - 86400000) : at, true);
+  // 3 a.m. of the night the hour chips show, marked as a guess; in the small hours, when that is
+  // still to come, now: the cramp belongs to the night going on, not the one before.
+  const now = new Date();
+  const [y, m, d] = lastNight(now).split("-").map(Number);
+  const at = new Date(y, m - 1, d + 1, 3);
+  chooseTime(at > now ? now : at, true);
 });
 $("#when-other").addEventListener("click", () => {
   // The date-and-time picker: a cramp on another day, or at a minute the chips don't have.
