@@ -345,6 +345,29 @@ def test_offline_an_emergency_flag_shows_after_save_with_the_generic_number(new_
     assert page.locator(".flag-banner").count() == 1
 
 
+def test_details_added_to_a_cramp_sent_while_its_page_was_open_are_saved_without_a_conflict(new_context, live):
+    alice = make_user("alice@example.org")
+    context = new_context(user=alice, service_workers="allow")
+    page = context.new_page()
+    page.goto("/")
+    wait_for_worker(page)
+    context.set_offline(True)
+    quick_log(page, "calf", "left")
+    page.click("#done-details")  # opened while the cramp waits on the phone
+    page.wait_for_selector("#episode-form:not([hidden])")
+
+    context.set_offline(False)  # and sent while the page is open
+    [episode] = eventually(page, lambda: episodes_of(alice))
+    wait_pending(page, 0)
+    page.fill("#episode-form [name=notes]", "Woke me twice")
+    page.click("#episode-form button[type=submit]")
+    page.wait_for_url("**/diary/**")
+    eventually(page, lambda: Episode.objects.get(pk=episode.pk).notes == "Woke me twice")
+    wait_pending(page, 0)
+    wait_attention(page, 0)
+    assert len(episodes_of(alice)) == 1
+
+
 def test_a_bounced_address_and_a_paused_email_are_shown_on_you_with_the_way_back(new_context, live):
     from django.utils import timezone
 

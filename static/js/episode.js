@@ -53,7 +53,9 @@ async function start() {
       record = { ...(server.data || {}), ...(entry?.body || {}) };
       if (!record.started_at) record = null;
     }
-    create = entry?.method === "POST" && entry.first_rev === null;
+    // An existing cramp, sent or still waiting: a waiting entry takes the edit into itself; one sent
+    // meanwhile (the connection came back while this page was open) gets a PATCH, never a second POST.
+    create = false;
   } else {
     id = uuid();
     create = true;
