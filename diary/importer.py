@@ -200,12 +200,14 @@ def _read_csv(name: str, reader: csv.DictReader, errors: list[str], leg: other_a
     reader.fieldnames = header
     rows = []
     for row in reader:
+        # The line the row starts on: reader.line_num is where it ends, past any line breaks inside its cells.
+        line = reader.line_num - sum(value.count("\n") for value in row.values() if isinstance(value, str))
         if None in row:
-            errors.append(f"{name} line {reader.line_num}: more cells than columns.")
+            errors.append(f"{name} line {line}: more cells than columns.")
             continue
         if any((value or "").strip() for value in row.values()):
             cells = {key: restore_formula(value or "") for key, value in row.items()}
-            rows.append((reader.line_num, other_apps.cht_episode(cells, leg) if app else cells))
+            rows.append((line, other_apps.cht_episode(cells, leg) if app else cells))
     return Source(name, kind, rows, app=app or "")
 
 

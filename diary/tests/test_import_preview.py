@@ -60,6 +60,15 @@ def test_a_dry_run_lists_every_bad_line(alice_api):
     assert Episode.objects.count() == 0
 
 
+def test_a_bad_row_with_a_note_over_several_lines_is_reported_at_its_first_line(alice_api):
+    sheet = 'started_at,muscle,side,notes\n2026-10-02T02:10,calf,left,"woke me\r\nthen again\nat 4"\n'
+    sheet += '2026-10-03T02:10,elbow,left,"one\ntwo"\n2026-10-04T02:10,calf,up,\n'
+    response = post(alice_api, upload("cramps.csv", sheet), dry_run="true")
+    assert response.status_code == 400
+    errors = response.data["errors"]
+    assert [e.split(":")[0] for e in errors] == ["cramps.csv line 5", "cramps.csv line 7"], errors
+
+
 def test_a_cluster_headache_tracker_export_becomes_episodes_once(alice_api, alice):
     response = post(alice_api, upload("headache_logs.csv", CHT_EXPORT), dry_run="1")
     assert response.status_code == 200, response.data
