@@ -11,6 +11,7 @@ admins removing each other cannot leave it without one.
 
 import uuid
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -80,6 +81,13 @@ def add_member(actor, practice_id: uuid.UUID, email: str) -> PracticeMembership:
     if clinician is None:
         # The same words for a patient's address as for an unknown one: nothing about patients leaks.
         raise PracticeError(f"There is no clinician account for {email}. Ask them to sign up as a clinician first.")
+    # Anyone can sign up under a colleague's address; only its owner can confirm it. Unconfirmed, the
+    # account would read every patient shared with the practice under a name that is not theirs.
+    if not EmailAddress.objects.filter(user=clinician, email__iexact=clinician.email, verified=True).exists():
+        raise PracticeError(
+            f"{clinician.email} has not confirmed their address yet. Ask them to follow the link in the email "
+            "CrampTrack sent them (or to request a new one from their account page), then add them."
+        )
     membership, created = PracticeMembership.objects.get_or_create(practice=practice, user=clinician)
     if not created:
         raise PracticeError(f"{clinician.email} is already a member.")

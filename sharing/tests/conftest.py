@@ -26,8 +26,10 @@ def totp_code(secret: str, at: float | None = None) -> str:
     return pyotp.TOTP(secret).at(at or time.time())
 
 
-def make_clinician(email: str, with_totp: bool = True):
+def make_clinician(email: str, with_totp: bool = True, verified: bool = True):
     user = make_user(email, role="clinician")
+    if verified:
+        verify_email(user)
     user.totp_secret = None
     if with_totp:
         user.totp_secret = pyotp.random_base32()

@@ -15,7 +15,7 @@ from conftest import make_user
 from sharing import codes, fhir, grants, practices
 from sharing.models import AccessLog, Grant, Practice, PracticeMembership
 
-from .conftest import make_clinician, make_grant, signed_in
+from .conftest import make_clinician, make_grant, signed_in, verify_email
 
 
 def clinician_api(user) -> APIClient:
@@ -39,6 +39,18 @@ def surgery(db):
     practices.add_member(admin, practice.uuid, gp.email)
     practice.admin, practice.gp = admin, gp
     return practice
+
+
+def test_an_account_that_has_not_confirmed_its_address_cannot_be_added(surgery):
+    # Someone signed up under a colleague's address before the colleague did: the admin adding "that
+    # colleague" must not give them the practice's patients.
+    impostor = make_clinician("dr.real@riverside.example", verified=False)
+    with pytest.raises(practices.PracticeError, match="has not confirmed their address"):
+        practices.add_member(surgery.admin, surgery.uuid, "dr.real@riverside.example")
+    assert not surgery.memberships.filter(user=impostor).exists()
+    verify_email(impostor)  # the address's owner confirms it
+    practices.add_member(surgery.admin, surgery.uuid, "Dr.Real@riverside.example")
+    assert surgery.memberships.filter(user=impostor).exists()
 
 
 @pytest.fixture
