@@ -6,6 +6,7 @@ Used by both the API and the server-rendered pages, so the rules live here once.
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -94,6 +95,9 @@ def _accept(lookup: dict, clinician, invalid: str, now: datetime, practice: Prac
     if grant.kind == Grant.Kind.INVITATION and grant.invited_email.lower() != clinician.email.lower():
         raise OfferError(f"This invitation was sent to another address. Log in as {grant.invited_email} to accept it.")
     # A clinician (or a practice) holds one grant per patient: the new one replaces any earlier one.
+    # Acceptances of two offers from one patient (two members of a practice, each with a code) queue on
+    # the patient's row, so the second sees the first's grant and replaces it.
+    get_user_model().objects.select_for_update().filter(pk=grant.patient_id).first()
     holder = {"practice": practice} if practice is not None else {"clinician": clinician}
     Grant.objects.filter(patient=grant.patient, revoked_at__isnull=True, **holder).update(revoked_at=now)
     grant.clinician = None if practice is not None else clinician

@@ -3,11 +3,13 @@ revokes, who manages the members, and the FHIR Patient id a practice's record sy
 (Every endpoint × every kind of practice caller is in test_access_matrix.)"""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connections, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -369,6 +371,38 @@ def test_two_admins_removing_each_other_at_once_leave_one():
             thread.join(timeout=30)
         assert practice.memberships.filter(role="admin").count() == 1, (n, outcomes)
         assert outcomes.count("removed") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_members_accepting_two_codes_from_one_patient_at_once_leave_one_share():
+    """The practice holds one share per patient: the second acceptance queues and replaces the first."""
+    for n in range(6):
+        admin, gp = make_clinician(f"admin{n}@race.example"), make_clinician(f"gp{n}@race.example")
+        practice = practices.create_practice(admin, f"Race {n}")
+        practices.add_member(admin, practice.uuid, gp.email)
+        patient = make_user(f"patient{n}@race.example")
+        until = timezone.now() + timedelta(days=90)
+        offers = [grants.create_code(patient, {}, until)[1] for _ in range(2)]
+        start = threading.Barrier(2)
+        outcomes: list = []
+
+        def accept(code, clinician, practice=practice, start=start, outcomes=outcomes):
+            try:
+                start.wait()
+                grants.redeem_code(code, clinician, practice)
+                outcomes.append("accepted")
+            except Exception as failed:
+                outcomes.append(repr(failed))
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=accept, args=pair) for pair in zip(offers, (admin, gp), strict=True)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert outcomes == ["accepted", "accepted"], (n, outcomes)
+        assert Grant.objects.filter(patient=patient, practice=practice, revoked_at__isnull=True).count() == 1
 
 
 def test_django_admin_adds_only_clinicians_to_a_practice(client, surgery, alice):
