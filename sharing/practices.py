@@ -56,10 +56,10 @@ def create_practice(clinician, name: str) -> Practice:
     return practice
 
 
-def admin_practice(actor, practice_id: uuid.UUID, lock: bool = False) -> Practice:
-    """The practice, if `actor` is one of its admins now: a non-member gets a 404, a member who is
-    not an admin a 403. With `lock` (inside a transaction), the practice row stays locked until
-    the transaction ends."""
+def admin_practice(actor, practice_id: uuid.UUID, lock: bool = False, admin: bool = True) -> Practice:
+    """The practice, if `actor` is one of its admins now (any member, with admin=False): a non-member
+    gets a 404, a member who is not an admin a 403. With `lock` (inside a transaction), the practice
+    row stays locked until the transaction ends."""
     practice_rows = Practice.objects.filter(uuid=practice_id)
     if lock:
         practice_rows = practice_rows.select_for_update(of=("self",))
@@ -69,7 +69,7 @@ def admin_practice(actor, practice_id: uuid.UUID, lock: bool = False) -> Practic
     role = practice.memberships.filter(user=actor).values_list("role", flat=True).first()
     if role is None:
         raise Http404
-    if role != Role.ADMIN:
+    if admin and role != Role.ADMIN:
         raise PermissionDenied("Only the practice's admins manage its members.")
     return practice
 
@@ -96,8 +96,10 @@ def add_member(actor, practice_id: uuid.UUID, email: str) -> PracticeMembership:
 
 @transaction.atomic
 def remove_member(actor, practice_id: uuid.UUID, membership_id: int) -> PracticeMembership:
-    """Their access to the practice's patients ends with their next request."""
-    practice = admin_practice(actor, practice_id, lock=True)
+    """An admin removes a member, or any member leaves: their access to the practice's patients ends
+    with their next request."""
+    leaving = PracticeMembership.objects.filter(pk=membership_id, user=actor).exists()
+    practice = admin_practice(actor, practice_id, lock=True, admin=not leaving)
     membership = practice.memberships.select_related("user").filter(pk=membership_id).first()
     if membership is None:
         raise Http404

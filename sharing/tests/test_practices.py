@@ -297,6 +297,17 @@ def test_a_member_sees_the_members_but_cannot_manage_them(surgery):
     ]
 
 
+def test_a_member_can_leave_the_practice_on_their_own(surgery, practice_grant):
+    gp = signed_in(surgery.gp)
+    listing = gp.get(reverse("clinician-practice", args=[surgery.uuid])).content.decode()
+    assert "Leave the practice" in listing
+    leave = reverse("clinician-practice-remove-member", args=[surgery.uuid, membership(surgery, surgery.gp).pk])
+    left = gp.post(leave)
+    assert left.status_code == 302 and left["Location"] == reverse("clinician-practices")
+    assert list(surgery.memberships.values_list("user__email", flat=True)) == [surgery.admin.email]
+    assert gp.get(page(practice_grant)).status_code == 404  # the practice's patients went with it
+
+
 def test_a_stranger_to_the_practice_gets_404s_and_changes_nothing(surgery, alice):
     stranger_dr = make_clinician("stranger@elsewhere.example")
     other = practices.create_practice(stranger_dr, "Elsewhere Clinic")
