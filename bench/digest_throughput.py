@@ -64,16 +64,17 @@ def database_cpu() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def fresh_database() -> None:
-    if DATABASE_URL.startswith("postgres"):
+def fresh_database(url: str = DATABASE_URL) -> None:
+    """Drop and recreate the benchmark's database (PostgreSQL), or delete its file (SQLite)."""
+    if url.startswith("postgres"):
         import psycopg
 
-        server, name = DATABASE_URL.rsplit("/", 1)
+        server, name = url.rsplit("/", 1)
         with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {name}")
-    elif DATABASE_URL.startswith("sqlite:///"):
-        Path(DATABASE_URL.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    elif url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
 
 
 def populate(people: int) -> None:

@@ -172,6 +172,25 @@ def lighthouse(url: str, cookie: str, out: Path) -> dict:
     return scores
 
 
+def server_env(port: int, var_dir: Path, database: str, redis_url: str = REDIS_URL) -> dict[str, str]:
+    """The environment gunicorn runs under for a browser benchmark: production settings, local servers,
+    the hashed static files collectstatic writes (not the finders a developer's shell may ask for)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": PG_SERVER + database,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "bench-only-secret",
+        "DEBUG": "0",
+        "VAR_DIR": str(var_dir),
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("STATICFILES_BACKEND", None)
+    env.pop("WHITENOISE_USE_FINDERS", None)
+    return env
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs (the median is reported)")
@@ -183,19 +202,7 @@ def main() -> int:
 
     port = free_port()
     var_dir = Path(tempfile.mkdtemp(prefix="cramptrack-bench-pwa-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": PG_SERVER + BENCH_DB,
-        "REDIS_URL": REDIS_URL,
-        "SECRET_KEY": "bench-only-secret",
-        "DEBUG": "0",
-        "VAR_DIR": str(var_dir),
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("STATICFILES_BACKEND", None)
-    env.pop("WHITENOISE_USE_FINDERS", None)
+    env = server_env(port, var_dir, BENCH_DB)
     print("preparing the database, static files and a demo patient…", flush=True)
     cookie = prepare(env)
     server = start_server(env, port)

@@ -24,6 +24,9 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.digest_throughput import database_cpu, fresh_database  # noqa: E402  (the same harness as the weekly email's)
+
 DATABASE_URL = os.environ.get(
     "BENCH_REMINDERS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cramptrack_bench_reminders"
 )
@@ -66,31 +69,6 @@ def push_receiver(port: int, ready, stop, results) -> None:
     stop.wait()
     server.shutdown()
     results.send((dict(counts), dict(refused), time.process_time()))
-
-
-def database_cpu() -> float:
-    """CPU seconds of this connection's PostgreSQL backend so far (it runs on this host)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def fresh_database() -> None:
-    if DATABASE_URL.startswith("postgres"):
-        import psycopg
-
-        server, name = DATABASE_URL.rsplit("/", 1)
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {name}")
-    elif DATABASE_URL.startswith("sqlite:///"):
-        Path(DATABASE_URL.removeprefix("sqlite:///")).unlink(missing_ok=True)
 
 
 def populate(people: int, port: int) -> None:
@@ -173,8 +151,7 @@ def main() -> None:
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="cramptrack.settings",
     )
-    sys.path.insert(0, str(ROOT))
-    fresh_database()
+    fresh_database(DATABASE_URL)
     import django
 
     django.setup()

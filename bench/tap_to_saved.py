@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.lighthouse import CHROMIUM, PG_SERVER, RESULTS_DIR, free_port, prepare, start_server  # noqa: E402
+from bench.lighthouse import CHROMIUM, RESULTS_DIR, free_port, prepare, server_env, start_server  # noqa: E402
 
 BENCH_DB = "cramptrack_bench_tap"
 REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -109,19 +109,7 @@ def main() -> int:
 
     port = free_port()
     var_dir = Path(tempfile.mkdtemp(prefix="cramptrack-bench-tap-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": PG_SERVER + BENCH_DB,
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", REDIS_URL),
-        "SECRET_KEY": "bench-only-secret",
-        "DEBUG": "0",
-        "VAR_DIR": str(var_dir),
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("STATICFILES_BACKEND", None)
-    env.pop("WHITENOISE_USE_FINDERS", None)
+    env = server_env(port, var_dir, BENCH_DB, os.environ.get("BENCH_REDIS_URL", REDIS_URL))
     print("preparing the database, static files and a demo patient…", flush=True)
     cookie = prepare(env, BENCH_DB)
     server = start_server(env, port)

@@ -31,11 +31,11 @@ def checkin_payload(user, night: str) -> dict:
     return payload(ReminderDelivery(user=user, night=date.fromisoformat(night)))
 
 
-def app_with_worker(new_context, live, user):
+def app_with_worker(new_context, live, user, path: str = "/"):
     context = new_context(user=user, service_workers="allow")
     context.grant_permissions(["notifications"], origin=live.url)
     page = context.new_page()
-    page.goto("/")
+    page.goto(path)
     settle(page)
     wait_for_worker(page)
     return context, page
@@ -292,12 +292,7 @@ def test_you_says_when_push_cant_be_reached_and_offers_the_email_instead(new_con
 
     alice = make_user("alice@example.org")
     EmailAddress.objects.create(user=alice, email=alice.email, verified=True, primary=True)
-    context = new_context(user=alice, service_workers="allow")
-    context.grant_permissions(["notifications"], origin=live.url)
-    page = context.new_page()
-    page.goto("/settings/")
-    settle(page)
-    wait_for_worker(page)
+    context, page = app_with_worker(new_context, live, alice, "/settings/")
     card = page.locator("#reminders")
     assert card.locator("#push-status").text_content() == "Off."
 

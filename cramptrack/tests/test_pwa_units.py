@@ -83,36 +83,27 @@ def test_last_night_at_3_is_four_taps_from_hour_chips_in_the_chosen_clock(new_co
     assert page.locator("#custom-at").is_visible()
 
 
-def test_not_sure_of_the_time_in_the_morning_files_a_guess_on_last_night(new_context, live):
+@pytest.mark.parametrize(
+    "hour, entry",
+    [
+        (9, "#morning-yes"),  # the morning's "I had cramps": a guess on the night that just ended
+        (1, "#cramp-earlier"),  # the small hours: the night still going on, not the one before it
+    ],
+)
+def test_not_sure_of_the_time_files_a_guess_on_the_night_the_chips_show(new_context, live, hour, entry):
     alice = make_user("alice@example.org")
-    morning = a_morning()
+    moment = a_morning().replace(hour=hour)
     page = new_context(user=alice).new_page()
-    page.clock.set_fixed_time(morning)
+    page.clock.set_fixed_time(moment)
     page.goto("/")
     settle(page)
-    page.click("#morning-yes")
+    page.click(entry)
     page.click("#when-unsure")
     page.click('[data-muscle="foot"]')
     page.click('[data-side="right"]')
     page.wait_for_selector("#step-done:not([hidden])")
     [episode] = eventually(page, lambda: list(Episode.objects.filter(user=alice)))
-    assert (episode.time_approximate, episode.night) == (True, morning.date() - timedelta(days=1))
-
-
-def test_not_sure_of_the_time_in_the_small_hours_files_it_on_the_night_going_on(new_context, live):
-    alice = make_user("alice@example.org")
-    small_hours = a_morning().replace(hour=1, minute=30)
-    page = new_context(user=alice).new_page()
-    page.clock.set_fixed_time(small_hours)
-    page.goto("/")
-    settle(page)
-    page.click("#cramp-earlier")
-    page.click("#when-unsure")
-    page.click('[data-muscle="calf"]')
-    page.click('[data-side="left"]')
-    page.wait_for_selector("#step-done:not([hidden])")
-    [episode] = eventually(page, lambda: list(Episode.objects.filter(user=alice)))
-    assert (episode.time_approximate, episode.night) == (True, small_hours.date() - timedelta(days=1))
+    assert (episode.time_approximate, episode.night) == (True, moment.date() - timedelta(days=1))
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import { loadAll } from "./api.js";
 import { boot, ready } from "./app.js";
 import { enhance, fill, read, write } from "./forms.js";
 import { CHECKINS, entries, pendingCheckin, saveCheckin } from "./outbox.js";
-import { $, $$, addDays, closeReminder, cupsFromFluid, dayText, fluidFromCups, fluidUnit, h, nightOf, showErrors, today } from "./ui.js";
+import { $, $$, addDays, cupsFromFluid, dayText, fluidFromCups, fluidUnit, h, nightOf, showErrors, today } from "./ui.js";
 
 boot();
 
@@ -141,7 +141,6 @@ async function flush() {
     return;
   }
   await saveCheckin(date, values);
-  if ("no_cramps" in values && values.no_cramps !== null) closeReminder(date);
   $("#save-state").textContent = navigator.onLine ? "Saved." : "Saved on this phone.";
 }
 

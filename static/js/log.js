@@ -4,8 +4,8 @@
 import { NetworkError, load, loadAll, send } from "./api.js";
 import { boot, ready } from "./app.js";
 import { URGENT, banner } from "./flags.js";
-import { deleteEpisode, entries, onChange, saveCheckin, saveEpisode, sync, uuid } from "./outbox.js";
-import { $, $$, addDays, closeReminder, dayText, episodeText, h, hourText, isoDate, localInput, nightOf, nightText, shortNight, timeText, toast, today } from "./ui.js";
+import { closeReminder, deleteEpisode, entries, onChange, saveCheckin, saveEpisode, sync, uuid } from "./outbox.js";
+import { $, $$, addDays, dayText, episodeText, h, hourText, isoDate, localInput, nightOf, nightText, shortNight, timeText, toast, today } from "./ui.js";
 
 boot();
 
@@ -266,7 +266,6 @@ async function refreshToday() {
 $("#morning-none").addEventListener("click", async () => {
   const night = addDays(today(), -1);
   await saveCheckin(night, { no_cramps: true });
-  closeReminder(night);
   $("#morning").hidden = true;
   $("#morning-done").hidden = false;
   $("#morning-done-text").textContent = "Cramp-free night recorded. Good morning!";

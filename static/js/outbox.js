@@ -157,12 +157,25 @@ const checkinId = (date) => (owner) => `checkin:${owner}:${date}`;
 const profileId = (owner) => `profile:${owner}`;
 
 // Check-ins upsert by date, so partial saves merge into one pending PATCH.
-export function saveCheckin(date, fields) {
+export async function saveCheckin(date, fields) {
   const id = checkinId(date);
-  return edit(id, (entry, owner) => {
+  const saved = await edit(id, (entry, owner) => {
     if (entry) return ready(entry, { body: { ...entry.body, ...fields } });
     return fresh({ id: id(owner), kind: "checkin", date, method: "PATCH", url: detailUrl(CHECKINS, date), body: { ...fields } });
   });
+  if (fields.no_cramps === true || fields.no_cramps === false) closeReminder(date);
+  return saved;
+}
+
+// A night answered (either way, or with a cramp logged) closes its reminder on this phone: left on the
+// lock screen, its "No cramps" would invite a second answer contradicting the first. In the service
+// worker there is nothing to do: the notification tapped has closed itself.
+export function closeReminder(night) {
+  if (typeof document === "undefined") return;
+  navigator.serviceWorker?.ready
+    .then((registration) => registration.getNotifications({ tag: `checkin-${night}` }))
+    .then((shown) => shown.forEach((notification) => notification.close()))
+    .catch(() => {});
 }
 
 export function saveProfile(fields) {

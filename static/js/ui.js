@@ -156,15 +156,6 @@ export function fieldText(name) {
   return { started_at: "start time", no_cramps: "night answer", drug_class: "kind" }[name] || name.replaceAll("_", " ");
 }
 
-// A night answered in the app (either way, or with a cramp logged) closes its reminder: left on the
-// lock screen, its "No cramps" would invite a second answer contradicting the first.
-export function closeReminder(night) {
-  navigator.serviceWorker?.ready
-    .then((registration) => registration.getNotifications({ tag: `checkin-${night}` }))
-    .then((shown) => shown.forEach((notification) => notification.close()))
-    .catch(() => {});
-}
-
 // Show a short message in the shared live region.
 export function toast(message) {
   const el = $("#toast");
